@@ -23,6 +23,7 @@
 /* Bodies declared larger than this are refused before being read; those
  * between max_body and this are drained so the client sees the 413. */
 #define DRAIN_MAX (16 * 1024 * 1024)
+#define HEADER_VALUE_MAX 8192
 
 void
 crumb_http_options_init(crumb_http_options *o)
@@ -220,6 +221,32 @@ fail(crumb_http_req *req, int status, const char *message)
     crumb_http_header_add(req, "Content-Security-Policy", req->h->csp);
 }
 
+/* Header fields hold no control character but HTAB (RFC 9110 5.5) and
+ * are at most HEADER_VALUE_MAX bytes (the Cookie header has its own,
+ * configurable bound). Sets *cls to 400 or 431. */
+static enum MHD_Result
+header_check(void *cls, enum MHD_ValueKind kind, const char *key,
+             size_t key_size, const char *value, size_t value_size)
+{
+    int *bad = cls;
+    if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+        *bad = 400;
+        return MHD_NO;
+    }
+    if (value_size > HEADER_VALUE_MAX && strcasecmp(key, "Cookie") != 0) {
+        *bad = 431;
+        return MHD_NO;
+    }
+    for (size_t i = 0; value && i < value_size; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            *bad = 400;
+            return MHD_NO;
+        }
+    }
+    return MHD_YES;
+}
+
 /* The first call: the request line and headers are in. Refuse what we
  * can refuse now; decode the target. */
 static void
@@ -248,6 +275,15 @@ request_begin(crumb_http_req *req, const char *method)
                  CRUMB_OK) {
         fail(req, 400, "The query string is malformed (bad %-encoding or "
                        "UTF-8, or too many fields).");
+        return;
+    }
+    int bad = 0;
+    MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND, header_check,
+                                &bad);
+    if (bad) {
+        fail(req, bad, bad == 431 ? "A request header is too large."
+                                  : "A request header holds a control "
+                                    "character.");
         return;
     }
     const char *ck = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
@@ -343,6 +379,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
         request_begin(req, method);
         const char *cl = MHD_lookup_connection_value(
             conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *te = MHD_lookup_connection_value(
+            conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        if (te && strcasecmp(te, "chunked") != 0) {
+            /* RFC 9112 6.3: the body's length is unknown; refuse it */
+            crumb_http_header_add(req, "Connection", "close");
+            fail(req, 400, "Only the chunked transfer coding is accepted.");
+            return send_response(conn, req);
+        }
         if (req->too_large && cl && strtoull(cl, NULL, 10) > DRAIN_MAX) {
             fail(req, 413, "The request body is larger than 1 MiB.");
             return send_response(conn, req);
@@ -409,6 +453,12 @@ crumb_http_start(crumb_http *h)
                  "bad listen address \"%s\" (want HOST:PORT)", h->addr);
         return CRUMB_EINVAL;
     }
+    /* The pool's threads inherit this thread's signal mask: start them
+     * with every signal blocked, so signals reach the application's
+     * threads only, then give the caller its mask back. */
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
                      (v6 ? MHD_USE_IPv6 : 0);
     h->daemon = MHD_start_daemon(
@@ -416,10 +466,12 @@ crumb_http_start(crumb_http *h)
         MHD_OPTION_THREAD_POOL_SIZE, h->opt.threads,
         MHD_OPTION_CONNECTION_LIMIT, h->opt.max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, h->opt.timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+        MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (!h->daemon) {
         snprintf(h->errmsg, sizeof(h->errmsg),
                  "cannot listen on %s (address in use or not local?)",
@@ -448,9 +500,9 @@ crumb_http_stop(crumb_http *h)
 }
 
 /*
- * The signals are blocked before the daemon's threads start, so they
- * inherit the mask and only this thread's sigwait() ever sees them: no
- * handler runs on a pool thread in the middle of a request.
+ * The pool's threads never take signals (see crumb_http_start()); here
+ * the caller blocks SIGINT and SIGTERM too and waits for them with
+ * sigwait(), so no handler runs in the middle of a request.
  */
 int
 crumb_http_run(crumb_http *h)
@@ -460,7 +512,6 @@ crumb_http_run(crumb_http *h)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
     int rc = crumb_http_start(h);
     if (rc != CRUMB_OK)
         return rc;

@@ -85,6 +85,12 @@ for section in "${sections[@]}"; do
             n=${t##*/replay_}
             run_prog "asan/fuzz/$n" 600 "$t" "fuzz/corpus/$n"
         done
+        if [ -x build/asan/crumb-shop ]; then
+            for t in tests/http/test_*.py; do
+                [ -f "$t" ] && CRUMB_SHOP_BIN=build/asan/crumb-shop \
+                    run_prog "asan/http/$(basename "$t")" 900 $PY "$t"
+            done
+        fi
         ;;
     *)
         echo "unknown section $section" >&2
