@@ -79,6 +79,18 @@ void crumb__static_free(crumb__static *list);
 /* 1 and a response when @path is a registered file, else 0. */
 int crumb__static_serve(const crumb__static *list, crumb_http_req *req);
 
+/* ---- log.c ---- */
+
+typedef struct crumb__log crumb__log;
+
+int crumb__log_open(crumb__log **out, int fd);
+void crumb__log_write(crumb__log *l, const char *line, size_t n);
+/* Writes what is left, stops the writer thread, frees; accepts NULL. */
+void crumb__log_close(crumb__log *l);
+/* A line (no newline needed) to @h's log when logging is on. */
+void crumb__logf(crumb_http *h, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* ---- the server and a request ---- */
 
 struct crumb_http {
@@ -89,6 +101,7 @@ struct crumb_http {
     crumb_tpl_set *tpl;
     crumb__static *statics;
     struct MHD_Daemon *daemon;
+    crumb__log *log;
     uint16_t port;
     char errmsg[256];
 };

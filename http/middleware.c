@@ -52,8 +52,7 @@ save_session(crumb_http_req *req)
     memset(&res, 0, sizeof(res));
     int rc = crumb_iface_save(iface, req->session, &res);
     if (rc != CRUMB_OK) {
-        if (req->h->opt.log)
-            fprintf(stderr, "crumb-http: session not saved: %s (%s)\n",
+        crumb__logf(req->h, "crumb-http: session not saved: %s (%s)",
                     crumb_strerror(rc), crumb_iface_errmsg(iface));
         return;
     }

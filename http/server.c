@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,18 +138,24 @@ crumb__req_free(crumb_http_req *req)
     free(req);
 }
 
-/* MHD hands us the raw request target here, before it unescapes
- * anything; what we return becomes the connection's per-request pointer. */
-static void *
-on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+/* MHD unescapes the path and query arguments with this; we keep them
+ * raw and decode them ourselves, strictly (crumb__pct_decode()). */
+static size_t
+no_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    return strlen(s);
+}
+
+static crumb_http_req *
+req_new(crumb_http *h, struct MHD_Connection *conn, const char *url)
 {
     crumb_http_req *req = calloc(1, sizeof(*req));
     if (!req)
         return NULL;
     clock_gettime(CLOCK_MONOTONIC, &req->start);
-    req->h = cls;
+    req->h = h;
     req->conn = conn;
-    req->uri = strdup(uri ? uri : "");
+    req->uri = strdup(url ? url : "");
     return req;
 }
 
@@ -160,8 +167,9 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-/* The logged path: the raw target up to '?', printable ASCII only, so no
- * query (tokens), cookie or control character ever reaches the log. */
+/* The logged path: the raw path (MHD cut the query off), printable
+ * ASCII only, so no query (tokens), cookie or control character ever
+ * reaches the log. */
 static void
 log_request(crumb_http_req *req)
 {
@@ -180,8 +188,13 @@ log_request(crumb_http_req *req)
     clock_gettime(CLOCK_MONOTONIC, &now);
     double ms = (double)(now.tv_sec - req->start.tv_sec) * 1e3 +
                 (double)(now.tv_nsec - req->start.tv_nsec) / 1e6;
-    fprintf(stderr, "crumb-http: %s %s %d %.3fms\n", req->method, path,
-            req->status, ms);
+    char line[256];
+    int n = snprintf(line, sizeof(line), "crumb-http: %s %s %d %.3fms\n",
+                     req->method, path, req->status, ms);
+    if (n > 0 && req->h->log)
+        crumb__log_write(req->h->log, line,
+                         (size_t)n < sizeof(line) ? (size_t)n
+                                                  : sizeof(line) - 1);
 }
 
 static enum MHD_Result
@@ -221,6 +234,23 @@ fail(crumb_http_req *req, int status, const char *message)
     crumb_http_header_add(req, "Content-Security-Policy", req->h->csp);
 }
 
+/* libmicrohttpd's own messages (a connection it dropped) go to our log,
+ * one line each, never to the terminal directly. */
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    crumb_http *h = cls;
+    char msg[400];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)msg[i] < 0x20)
+            msg[i] = ' ';
+    crumb__logf(h, "crumb-http: libmicrohttpd: %s", msg);
+}
+
 /* Header fields hold no control character but HTAB (RFC 9110 5.5) and
  * are at most HEADER_VALUE_MAX bytes (the Cookie header has its own,
  * configurable bound). Sets *cls to 400 or 431. */
@@ -247,6 +277,41 @@ header_check(void *cls, enum MHD_ValueKind kind, const char *key,
     return MHD_YES;
 }
 
+struct query_ctx {
+    crumb_http_req *req;
+    int *rc;
+};
+
+/* MHD split the query at '&' and '=' and left both sides raw. */
+static enum MHD_Result
+query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+          size_t key_size, const char *value, size_t value_size)
+{
+    struct query_ctx *q = cls;
+    crumb__kvlist *l = &q->req->query;
+    if (l->n >= CRUMB__FORM_FIELDS_MAX) {
+        *q->rc = CRUMB_ETOOBIG;
+        return MHD_NO;
+    }
+    if (!value)
+        value_size = 0;
+    char *k = malloc(key_size + 1), *v = malloc(value_size + 1);
+    size_t klen, vlen;
+    int rc = !k || !v ? CRUMB_ENOMEM
+                      : crumb__pct_decode(key, key_size, 1, k, &klen);
+    if (rc == CRUMB_OK)
+        rc = crumb__pct_decode(value ? value : "", value_size, 1, v, &vlen);
+    if (rc == CRUMB_OK)
+        rc = crumb__kv_add(l, k, klen, v, vlen);
+    free(k);
+    free(v);
+    if (rc != CRUMB_OK) {
+        *q->rc = rc;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
 /* The first call: the request line and headers are in. Refuse what we
  * can refuse now; decode the target. */
 static void
@@ -258,8 +323,7 @@ request_begin(crumb_http_req *req, const char *method)
         fail(req, 400, "The request is malformed.");
         return;
     }
-    const char *q = strchr(req->uri, '?');
-    size_t plen = q ? (size_t)(q - req->uri) : strlen(req->uri);
+    size_t plen = strlen(req->uri);
     req->path = malloc(plen + 1);
     if (!req->path) {
         fail(req, 500, "Out of memory.");
@@ -271,10 +335,13 @@ request_begin(crumb_http_req *req, const char *method)
                        "UTF-8).");
         return;
     }
-    if (q && crumb__form_parse(q + 1, strlen(q + 1), &req->query) !=
-                 CRUMB_OK) {
-        fail(req, 400, "The query string is malformed (bad %-encoding or "
-                       "UTF-8, or too many fields).");
+    int qrc = CRUMB_OK;
+    MHD_get_connection_values_n(req->conn, MHD_GET_ARGUMENT_KIND, query_arg,
+                                &(struct query_ctx){req, &qrc});
+    if (qrc != CRUMB_OK) {
+        fail(req, qrc == CRUMB_ENOMEM ? 500 : 400,
+             "The query string is malformed (bad %-encoding or UTF-8, or "
+             "too many fields).");
         return;
     }
     int bad = 0;
@@ -371,8 +438,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
            size_t *upload_data_size, void **con_cls)
 {
     crumb_http_req *req = *con_cls;
-    if (!req)
-        return MHD_NO;
+    if (!req) {
+        req = *con_cls = req_new(cls, conn, url);
+        if (!req)
+            return MHD_NO;
+    }
     if (req->queued)
         return MHD_YES;
     if (!req->method[0]) {
@@ -459,6 +529,11 @@ crumb_http_start(crumb_http *h)
     sigset_t all, saved;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
+    if (h->opt.log && !h->log && crumb__log_open(&h->log, 2) != CRUMB_OK) {
+        pthread_sigmask(SIG_SETMASK, &saved, NULL);
+        snprintf(h->errmsg, sizeof(h->errmsg), "cannot start the logger");
+        return CRUMB_ENOMEM;
+    }
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
                      (v6 ? MHD_USE_IPv6 : 0);
     h->daemon = MHD_start_daemon(
@@ -466,10 +541,11 @@ crumb_http_start(crumb_http *h)
         MHD_OPTION_THREAD_POOL_SIZE, h->opt.threads,
         MHD_OPTION_CONNECTION_LIMIT, h->opt.max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, h->opt.timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, h,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
         MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (!h->daemon) {
@@ -497,6 +573,10 @@ crumb_http_stop(crumb_http *h)
         MHD_stop_daemon(h->daemon);
         h->daemon = NULL;
     }
+    if (h) {
+        crumb__log_close(h->log);
+        h->log = NULL;
+    }
 }
 
 /*
@@ -517,8 +597,7 @@ crumb_http_run(crumb_http *h)
         return rc;
     int sig = 0;
     sigwait(&set, &sig);
-    if (h->opt.log)
-        fprintf(stderr, "crumb-http: %s, shutting down\n",
+    crumb__logf(h, "crumb-http: %s, shutting down",
                 sig == SIGINT ? "SIGINT" : "SIGTERM");
     crumb_http_stop(h);
     return CRUMB_OK;

@@ -650,8 +650,11 @@ MALFORMED = [
     b"\r\n\r\n",
     b"GET /visits HTTP/1.1\r\nHost: x\r\nCookie: session=\x01\x02\r\n\r\n",
     b"GET /visits HTTP/1.1\r\nHost: x\r\nX-CSRF-Token: a\x7fb\r\n\r\n",
-    b"GET /visits HTTP/1.1\r\nHost: x\r\nCookie: " +
-    b"; ".join(b"c%d=v" % i for i in range(1400)) + b"\r\n\r\n",
+    # 1400 cookies: libmicrohttpd keeps one record per cookie in its
+    # 64 KiB per-connection pool; when the pool runs out it means to send
+    # 431 but cannot build it, and drops the connection. The server goes on.
+    (b"GET /visits HTTP/1.1\r\nHost: x\r\nCookie: " +
+     b"; ".join(b"c%d=v" % i for i in range(1400)) + b"\r\n\r\n", "closed"),
     b"GET /static/../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",
     b"GET /static/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n",
     b"GET /visits/ HTTP/1.1\r\nHost: x\r\n\r\n",
