@@ -261,7 +261,7 @@ TEST(keys_and_rotation)
     crumb_signer *old = signer_with("old-key", NULL);
     crumb_signer *rot = signer_with("new-key", NULL);
     for (int i = 0; i < 5; i++) {
-        char k[16];
+        char k[24];
         snprintf(k, sizeof k, "filler-%d", i);
         CHECK_RC(crumb_signer_add_key(rot, k, strlen(k)), CRUMB_OK);
     }

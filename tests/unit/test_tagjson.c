@@ -142,7 +142,7 @@ TEST(keys_sorted_by_code_point)
     /* More keys than fit the stack sort. */
     json_t *o = json_object();
     for (int i = 99; i >= 0; i--) {
-        char k[8];
+        char k[16];
         snprintf(k, sizeof k, "k%02d", i);
         json_object_set_new(o, k, json_integer(i));
     }
