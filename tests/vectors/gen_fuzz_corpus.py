@@ -31,9 +31,10 @@ def main():
         s.signer = Fixed
         values = {
             "empty": {},
-            "typical": {"_permanent": True, "user_id": "42",
-                        "csrf_token": "5f2b6c8e0f4d4e1b9a3c7d2e1f0a9b8c7d6e5f4a",
-                        "cart": {"1": 2}},
+            "typical": {
+                "_permanent": True, "user_id": "42",
+                "csrf_token": "5f2b6c8e0f4d4e1b9a3c7d2e1f0a9b8c7d6e5f4a",
+                "cart": {"1": 2}},
             "tags": {"t": (1, 2), "b": b"\x00\x01", "m": Markup("<i>"),
                      "u": uuid.UUID(int=7),
                      "d": datetime.datetime(2015, 10, 21, 7, 28)},
