@@ -78,8 +78,7 @@ parse_u64(const char *s, size_t len, uint64_t *out)
 /* Splits "a:b:c" (length @len) into at most @max fields. Returns the count,
  * or -1 when there are more. */
 static int
-split_colons(const char *s, size_t len, const char **f, size_t *flen,
-             int max)
+split_colons(const char *s, size_t len, const char **f, size_t *flen, int max)
 {
     int n = 0;
     size_t start = 0;
@@ -216,8 +215,8 @@ derive(const pw_hash *ph, const char *pw, unsigned char *key)
      * and never writes the password or salt. */
     *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD,
                                              (void *)pw, pwlen);
-    *p++ = OSSL_PARAM_construct_octet_string(
-        OSSL_KDF_PARAM_SALT, (void *)ph->salt, ph->salt_len);
+    *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+                                             (void *)ph->salt, ph->salt_len);
     if (ph->kind == PW_SCRYPT) {
         /* Exactly what OpenSSL allocates: B (128 r p) and V (128 r (N+2)).
          * The bounds in parse_scrypt() keep this near 1 GiB at most. */
@@ -225,8 +224,8 @@ derive(const pw_hash *ph, const char *pw, unsigned char *key)
         *p++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n64);
         *p++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r32);
         *p++ = OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p32);
-        *p++ = OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM,
-                                           &maxmem);
+        *p++ =
+            OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM, &maxmem);
     } else {
         *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
                                                 (char *)ph->digest, 0);
@@ -235,9 +234,8 @@ derive(const pw_hash *ph, const char *pw, unsigned char *key)
     }
     *p = OSSL_PARAM_construct_end();
 
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL,
-                                 ph->kind == PW_SCRYPT ? "SCRYPT" : "PBKDF2",
-                                 NULL);
+    EVP_KDF *kdf =
+        EVP_KDF_fetch(NULL, ph->kind == PW_SCRYPT ? "SCRYPT" : "PBKDF2", NULL);
     EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
     int ok = ctx && EVP_KDF_derive(ctx, key, ph->key_len, params) == 1;
     EVP_KDF_CTX_free(ctx);
@@ -345,7 +343,7 @@ crumb_password_verify(const char *hash, const char *password)
     if (rc == CRUMB_OK) {
         to_hex(key, ph.key_len, hex);
         rc = CRYPTO_memcmp(hex, ph.hex, ph.hex_len) == 0 ? CRUMB_OK
-                                                          : CRUMB_EBADSIG;
+                                                         : CRUMB_EBADSIG;
     }
     OPENSSL_cleanse(key, sizeof key);
     OPENSSL_cleanse(hex, sizeof hex);

@@ -7,8 +7,8 @@
 #include "auth/auth_int.h"
 #include "test.h"
 
-#define HEX128                                                               \
-    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"       \
+#define HEX128                                                                 \
+    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"         \
     "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 #define HEX64 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
@@ -199,16 +199,16 @@ TEST(needs_rehash)
 {
     CHECK_INT(crumb_password_needs_rehash(NULL), ==, 1);
     CHECK_INT(crumb_password_needs_rehash("nonsense"), ==, 1);
-    CHECK_INT(crumb_password_needs_rehash("scrypt:32768:8:1$saltsaltsaltsalt$"
-                                          HEX128),
+    CHECK_INT(crumb_password_needs_rehash(
+                  "scrypt:32768:8:1$saltsaltsaltsalt$" HEX128),
               ==, 0);
     /* werkzeug's defaults spelt out or left out are the same thing. */
     CHECK_INT(crumb_password_needs_rehash("scrypt$saltsaltsaltsalt$" HEX128),
               ==, 0);
-    CHECK_INT(crumb_password_needs_rehash("scrypt:32768:8:1$short$" HEX128),
-              ==, 1);
-    CHECK_INT(crumb_password_needs_rehash("scrypt:65536:8:1$saltsaltsaltsalt$"
-                                          HEX128),
+    CHECK_INT(crumb_password_needs_rehash("scrypt:32768:8:1$short$" HEX128), ==,
+              1);
+    CHECK_INT(crumb_password_needs_rehash(
+                  "scrypt:65536:8:1$saltsaltsaltsalt$" HEX128),
               ==, 1);
     CHECK_INT(crumb_password_needs_rehash("pbkdf2:sha512:1000000$"
                                           "saltsaltsaltsalt$" HEX128),
