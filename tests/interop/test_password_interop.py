@@ -1,8 +1,8 @@
 """test_password_interop.py - crumb's password hashes verify in werkzeug.
 
-Runs build/tests/test_password with CRUMB_HASH_OUT set (or reads the file
-CRUMB_HASH_OUT already names), then checks each HASH<TAB>PASSWORD line with
-werkzeug's check_password_hash. werkzeug reads scrypt from 2.3 on; when the
+Runs $CRUMB_BUILD/tests/test_password (build/ by default) with
+CRUMB_HASH_OUT set (or reads the file CRUMB_HASH_OUT already names), then
+checks each HASH<TAB>PASSWORD line with werkzeug's check_password_hash. werkzeug reads scrypt from 2.3 on; when the
 interpreter running this lacks such a werkzeug (Debian's python3-werkzeug is
 2.2), the script re-runs itself under the first python3 on PATH that has
 one. Prints "ok <suite> <name>" / "FAIL <suite> <name>: why".
@@ -56,7 +56,8 @@ def crumb_hashes(failures):
     if given and os.path.exists(given):
         path = given
     else:
-        prog = os.path.join(ROOT, "build", "tests", "test_password")
+        build = os.environ.get("CRUMB_BUILD", "build")
+        prog = os.path.join(ROOT, build, "tests", "test_password")
         if not os.access(prog, os.X_OK):
             failures.append(("generate", "%s not built" % prog))
             return []
