@@ -2,10 +2,11 @@
 
 Runs $CRUMB_BUILD/tests/test_password (build/ by default) with
 CRUMB_HASH_OUT set (or reads the file CRUMB_HASH_OUT already names), then
-checks each HASH<TAB>PASSWORD line with werkzeug's check_password_hash. werkzeug reads scrypt from 2.3 on; when the
-interpreter running this lacks such a werkzeug (Debian's python3-werkzeug is
-2.2), the script re-runs itself under the first python3 on PATH that has
-one. Prints "ok <suite> <name>" / "FAIL <suite> <name>: why".
+checks each HASH<TAB>PASSWORD line with werkzeug's check_password_hash.
+werkzeug reads scrypt from 2.3 on; when the interpreter running this lacks
+such a werkzeug (Debian's python3-werkzeug is 2.2), the script re-runs
+itself under the first python3 on PATH that has one. Prints
+"ok <suite> <name>" / "FAIL <suite> <name>: why".
 """
 import os
 import shutil
