@@ -23,9 +23,10 @@ local_path(const char *next)
     return strlen(next) < 512;
 }
 
-/* Logging in in cookie mode: the whole dict is dropped and a fresh one
- * started, so nothing a visitor (or an attacker who planted a cookie) held
- * before login survives into the logged-in session. */
+/* Logging in: the whole dict is dropped and a fresh one started, so
+ * nothing a visitor (or an attacker who planted a cookie) held before
+ * login survives into the logged-in session; with a server-side store the
+ * id is regenerated too (no fixation). */
 static void
 login_session(crumb_http_req *req, const crumb_user *u, int remember)
 {
@@ -33,6 +34,8 @@ login_session(crumb_http_req *req, const crumb_user *u, int remember)
     char id[32];
     snprintf(id, sizeof(id), "%lld", (long long)u->id);
     crumb_session_clear(s);
+    crumb_session_regenerate(s);
+    crumb_session_set_user(s, id);
     crumb_session_set_string(s, "_user_id", id);
     crumb_session_set_bool(s, "_fresh", 1);
     crumb_session_set_permanent(s, remember);
@@ -171,7 +174,9 @@ get_logout(crumb_http_req *req, void *unused)
 static void
 post_logout(crumb_http_req *req, void *unused)
 {
-    crumb_session_clear(crumb_http_session(req));
+    crumb_session *s = crumb_http_session(req);
+    crumb_session_clear(s);
+    crumb_session_destroy(s);
     crumb_http_redirect(req, 303, "/login");
 }
 

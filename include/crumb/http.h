@@ -112,7 +112,8 @@ int crumb_http_static(crumb_http *h, const char *url_path, const char *path,
                       const char *content_type);
 
 /**
- * crumb_http_start - bind and start answering on the pool's threads.
+ * crumb_http_start - bind and start answering on the pool's threads,
+ * which start with every signal blocked (signals go to your threads).
  * Returns CRUMB_OK or CRUMB_EIO (bind failed; see crumb_http_errmsg()).
  */
 int crumb_http_start(crumb_http *h);
@@ -121,9 +122,9 @@ int crumb_http_start(crumb_http *h);
 uint16_t crumb_http_port(const crumb_http *h);
 
 /**
- * crumb_http_run - start, then wait for SIGINT or SIGTERM, then stop
- * (finishing requests in flight). Blocks those signals in the calling
- * thread, so call it from main before other threads exist.
+ * crumb_http_run - start (unless started), then wait for SIGINT or
+ * SIGTERM, then stop (finishing requests in flight). Blocks those two
+ * signals in the calling thread; call it from main.
  * Returns CRUMB_OK or crumb_http_start()'s error.
  */
 int crumb_http_run(crumb_http *h);
