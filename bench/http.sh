@@ -3,6 +3,8 @@
 # verifies, increments and re-signs the cookie) and against nginx serving a
 # static `return 200` (the ceiling), with the same wrk settings; prints
 # requests/s, p50 and p99 latency, and the ratio. Only 127.0.0.1.
+# A bare libmicrohttpd server with crumb-shop's daemon settings
+# (bench/peers/mhd_hello.c) shows the HTTP library's own ceiling.
 # Flask + gunicorn and Express peers are not here yet (gunicorn is not
 # installed on this machine); add them as further run_wrk calls.
 # Usage: bench/http.sh   env: CRUMB_SHOP_BIN (build/crumb-shop),
@@ -104,11 +106,28 @@ nginx -c "$TMP/nginx/nginx.conf" -p "$TMP/nginx" &
 pids+=($!)
 wait_port "$NGINX_PORT" ""
 
+# libmicrohttpd alone, same daemon settings, a fixed page
+HELLO_PORT=$(free_port)
+cc -O2 -std=c11 -D_DEFAULT_SOURCE -o "$TMP/mhd_hello" bench/peers/mhd_hello.c \
+    $(pkg-config --cflags --libs libmicrohttpd)
+"$TMP/mhd_hello" "$HELLO_PORT" &
+pids+=($!)
+wait_port "$HELLO_PORT" ""
+
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) CPUs, $(date -u +%F)"
 run_wrk crumb-shop-visits "http://127.0.0.1:$SHOP_PORT/visits" \
     "Cookie: $COOKIE"
+run_wrk crumb-shop-healthz "http://127.0.0.1:$SHOP_PORT/healthz"
+run_wrk mhd-hello "http://127.0.0.1:$HELLO_PORT/"
 run_wrk nginx-static "http://127.0.0.1:$NGINX_PORT/"
 crumb=$(cat "$TMP/crumb-shop-visits.rps")
+hz=$(cat "$TMP/crumb-shop-healthz.rps")
+mhd=$(cat "$TMP/mhd-hello.rps")
 ngx=$(cat "$TMP/nginx-static.rps")
-awk -v a="$crumb" -v b="$ngx" \
-    'BEGIN { printf "ratio crumb/nginx: %.2f (target 0.85)\n", a / b }'
+awk -v a="$crumb" -v h="$hz" -v m="$mhd" -v n="$ngx" 'BEGIN {
+    printf "ratio crumb /visits / nginx:       %.2f (target 0.85)\n", a / n
+    printf "ratio crumb /healthz / nginx:      %.2f\n", h / n
+    printf "ratio libmicrohttpd hello / nginx: %.2f\n", m / n
+    printf "ratio crumb /visits / mhd hello:   %.2f\n", a / m
+}'
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine skews these)"

@@ -124,12 +124,17 @@ struct crumb_http_req {
     crumb_open_reason reason;
 
     /* the response */
+    unsigned std_headers; /* CRUMB__H_*: constant headers, added at send */
     int status;
     char *ctype;
     char *resp;
     size_t resp_len;
     crumb__kvlist headers;
 };
+
+#define CRUMB__H_SECURITY 1u /* nosniff, CSP, frame and referrer policy */
+#define CRUMB__H_VARY_COOKIE 2u
+#define CRUMB__H_NO_STORE 4u
 
 void crumb__req_free(crumb_http_req *req);
 /* Run a request that has been read: route, session, handler, save. */

@@ -59,9 +59,9 @@ save_session(crumb_http_req *req)
     if (res.set_cookie)
         crumb_http_header_add(req, "Set-Cookie", res.set_cookie);
     if (res.vary_cookie) {
-        crumb_http_header_add(req, "Vary", "Cookie");
+        req->std_headers |= CRUMB__H_VARY_COOKIE;
         if (!has_header(req, "Cache-Control"))
-            crumb_http_header_add(req, "Cache-Control", "no-store");
+            req->std_headers |= CRUMB__H_NO_STORE;
     }
     crumb_save_result_cleanup(&res);
 }
@@ -77,13 +77,12 @@ csrf_ok(crumb_http_req *req)
     return req->session && crumb_csrf_verify(req->session, token) == CRUMB_OK;
 }
 
+/* The constant headers are only flagged here; send_response() adds
+ * them from static strings, saving two copies each per request. */
 static void
 security_headers(crumb_http_req *req)
 {
-    crumb_http_header_add(req, "X-Content-Type-Options", "nosniff");
-    crumb_http_header_add(req, "Content-Security-Policy", req->h->csp);
-    crumb_http_header_add(req, "X-Frame-Options", "DENY");
-    crumb_http_header_add(req, "Referrer-Policy", "same-origin");
+    req->std_headers |= CRUMB__H_SECURITY;
 }
 
 void

@@ -186,11 +186,11 @@ log_request(crumb_http_req *req)
     path[o] = '\0';
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    double ms = (double)(now.tv_sec - req->start.tv_sec) * 1e3 +
-                (double)(now.tv_nsec - req->start.tv_nsec) / 1e6;
+    long long us = (long long)(now.tv_sec - req->start.tv_sec) * 1000000 +
+                   (now.tv_nsec - req->start.tv_nsec) / 1000;
     char line[256];
-    int n = snprintf(line, sizeof(line), "crumb-http: %s %s %d %.3fms\n",
-                     req->method, path, req->status, ms);
+    int n = snprintf(line, sizeof(line), "crumb-http: %s %s %d %lld.%03lldms\n",
+                     req->method, path, req->status, us / 1000, us % 1000);
     if (n > 0 && req->h->log)
         crumb__log_write(req->h->log, line,
                          (size_t)n < sizeof(line) ? (size_t)n
@@ -216,6 +216,16 @@ send_response(struct MHD_Connection *conn, crumb_http_req *req)
     for (size_t i = 0; i < req->headers.n; i++)
         MHD_add_response_header(r, req->headers.items[i].name,
                                 req->headers.items[i].value);
+    if (req->std_headers & CRUMB__H_VARY_COOKIE)
+        MHD_add_response_header(r, "Vary", "Cookie");
+    if (req->std_headers & CRUMB__H_NO_STORE)
+        MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (req->std_headers & CRUMB__H_SECURITY) {
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        MHD_add_response_header(r, "Content-Security-Policy", req->h->csp);
+        MHD_add_response_header(r, "X-Frame-Options", "DENY");
+        MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+    }
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)req->status, r);
     MHD_destroy_response(r);
     req->queued = 1;
@@ -230,8 +240,7 @@ fail(crumb_http_req *req, int status, const char *message)
     if (req->status)
         return;
     crumb_http_error(req, status, message);
-    crumb_http_header_add(req, "X-Content-Type-Options", "nosniff");
-    crumb_http_header_add(req, "Content-Security-Policy", req->h->csp);
+    req->std_headers |= CRUMB__H_SECURITY;
 }
 
 /* libmicrohttpd's own messages (a connection it dropped) go to our log,
@@ -535,6 +544,7 @@ crumb_http_start(crumb_http *h)
         return CRUMB_ENOMEM;
     }
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+                     MHD_USE_TURBO |
                      (v6 ? MHD_USE_IPv6 : 0);
     h->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &ss,

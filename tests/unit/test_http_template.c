@@ -32,7 +32,8 @@ render(crumb_tpl_set *s, const char *name, const char *ctx_json)
 TEST(test_escape_by_default)
 {
     crumb_tpl_set *s = set_with("t", "<p>{{ name }}|{{name}}</p>");
-    char *out = render(s, "t", "{\"name\": \"<script>alert('x')</script>&\\\"`\"}");
+    char *out = render(s, "t",
+                       "{\"name\": \"<script>alert('x')</script>&\\\"`\"}");
     CHECK_STR(out, "<p>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;"
                    "&quot;&#96;|&lt;script&gt;alert(&#39;x&#39;)&lt;/script"
                    "&gt;&amp;&quot;&#96;</p>");
