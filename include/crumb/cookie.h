@@ -18,7 +18,8 @@ extern "C" {
  *   cookie-octet  = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E
  * Browsers send worse than this, so the parser is lenient where it is safe
  * (missing space, stray ';', pairs without '=' skipped) and strict where it
- * is not (control characters end parsing of that pair; bounded sizes).
+ * is not (a pair with a control character is skipped; bounded sizes).
+ * docs/api/cookie.md lists every rule.
  */
 
 #define CRUMB_COOKIE_HEADER_MAX 16384 /* longer headers are refused */
@@ -35,10 +36,15 @@ typedef struct crumb_cookie_pair {
  * crumb_cookie_parse - split a Cookie header into pairs, in order.
  *
  * Writes at most @max pairs into @pairs and returns how many were found
- * (may exceed @max: the rest are not written), or CRUMB_ETOOBIG when the
- * header is longer than CRUMB_COOKIE_HEADER_MAX. Names are trimmed of
- * whitespace; a pair whose name or value holds a control character, or a
- * name holding a separator, is skipped. Never allocates.
+ * (may exceed @max: the rest are not written; at most
+ * CRUMB_COOKIE_PAIRS_MAX), CRUMB_ETOOBIG when the header is longer than
+ * CRUMB_COOKIE_HEADER_MAX, or CRUMB_EINVAL for a NULL @header with @len
+ * > 0 or NULL @pairs with @max > 0. @header need not be NUL-terminated;
+ * nothing past @len is read. Names and values are trimmed of SP and HTAB
+ * and one pair of surrounding quotes is removed from a value; backslash
+ * escapes inside quotes are not decoded (Flask never writes any). A pair
+ * without '=', with an empty name, with a control character in its name or
+ * value, or with a separator in its name is skipped. Never allocates.
  * Lifetime: pointers borrow @header.
  */
 int crumb_cookie_parse(const char *header, size_t len, crumb_cookie_pair *pairs,
@@ -48,7 +54,9 @@ int crumb_cookie_parse(const char *header, size_t len, crumb_cookie_pair *pairs,
  * crumb_cookie_get - the value of the first cookie named @name.
  *
  * First wins, as browsers send the most specific path first and as
- * werkzeug does. Returns CRUMB_OK, CRUMB_ENOTFOUND, or CRUMB_ETOOBIG.
+ * werkzeug does. Sees the pairs crumb_cookie_parse returns; the name is
+ * compared exactly. @value and @value_len may be NULL. Returns CRUMB_OK,
+ * CRUMB_ENOTFOUND, CRUMB_ETOOBIG, or CRUMB_EINVAL (NULL @name).
  * Lifetime: *value borrows @header.
  */
 int crumb_cookie_get(const char *header, size_t len, const char *name,
@@ -64,9 +72,9 @@ typedef enum crumb_samesite {
 typedef struct crumb_setcookie {
     const char *name;   /* token characters only */
     const char *value;  /* cookie-octets only; NULL means "" */
-    const char *domain; /* NULL: host-only */
+    const char *domain; /* NULL or "": host-only; a leading '.' is kept */
     const char *path;   /* NULL: "/" */
-    int64_t expires;    /* unix seconds; used when has_expires */
+    int64_t expires;    /* unix seconds, years 1-9999; when has_expires */
     int has_expires;
     int64_t max_age; /* seconds; used when has_max_age; <0 written as 0 */
     int has_max_age;
@@ -81,11 +89,14 @@ typedef struct crumb_setcookie {
  *
  * Attribute order: name=value; Domain; Expires; Max-Age; Secure; HttpOnly;
  * Path; SameSite; Partitioned (werkzeug's order). Refuses (CRUMB_EINVAL) a
- * name that is not a token, a value with a non cookie-octet, a domain or
- * path with ';' or controls, SameSite=None without Secure, and a
+ * name that is not a token, a value with a non cookie-octet (it is never
+ * quoted), a domain with other than letters, digits, '-', '.', '_', a path
+ * with ';', controls or non-ASCII, an expires outside years 1-9999, an
+ * unknown samesite, SameSite=None or Partitioned without Secure, and a
  * "__Host-" name with a domain, a path other than "/" or no Secure, or a
- * "__Secure-" name without Secure.
- * Returns CRUMB_OK, CRUMB_EINVAL, CRUMB_ENOMEM.
+ * "__Secure-" name without Secure (prefixes compared ignoring case).
+ * Returns CRUMB_OK, CRUMB_EINVAL, CRUMB_ENOMEM; on failure *out is NULL.
+ * @outlen may be NULL.
  * Lifetime: *out is malloc'd, NUL-terminated, owned by the caller (free()).
  */
 int crumb_setcookie_format(const crumb_setcookie *c, char **out,

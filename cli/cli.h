@@ -1,0 +1,23 @@
+/* cli.h - what the crumb command's verb files share. */
+#ifndef CRUMB_CLI_H
+#define CRUMB_CLI_H
+
+#include <stddef.h>
+
+/* Each verb: argv[0] is the verb's name; returns the exit status. */
+int cli_keygen(int argc, char **argv);
+int cli_sign(int argc, char **argv);
+int cli_decode(int argc, char **argv);
+
+/* Reports "crumb VERB: message" on stderr. */
+void cli_error(const char *verb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A key given as text or as hex (--*-key-hex). Returns 0 or -1 (bad hex);
+ * *out is malloc'd. */
+int cli_key_parse(const char *arg, int hex, unsigned char **out, size_t *len);
+
+/* Parses a decimal int64 strictly; returns 0 or -1. */
+int cli_parse_i64(const char *s, long long *out);
+
+#endif
