@@ -57,7 +57,8 @@ SHOP := $(BUILD)/crumb-shop
 
 .PHONY: all lib test test-build run install fuzz fuzz-run bench clean \
         deps-build deps-test examples format
-all: lib $(CRUMB) $(if $(SHOP_SRC),$(SHOP)) $(UNIT_BIN) $(REPLAY_BIN) \
+all: lib $(if $(CLI_SRC),$(CRUMB)) $(if $(SHOP_SRC),$(SHOP)) \
+     $(UNIT_BIN) $(REPLAY_BIN) \
      $(EXAMPLE_BIN)
 lib: $(LIBA) $(LIBSO) $(if $(HTTP_SRC),$(HTTPA))
 

@@ -16,6 +16,7 @@ struct crumb_session {
     unsigned accessed : 1;
     crumb_change *changes;
     size_t nchanges, cap;
+    crumb__session_srv srv; /* server-side state, see internal.h */
 };
 
 crumb_session *
@@ -31,6 +32,84 @@ crumb_session_new(void)
     }
     s->is_new = 1;
     return s;
+}
+
+crumb__session_srv *
+crumb__session_srv_of(crumb_session *s)
+{
+    return &s->srv;
+}
+
+void
+crumb_session_regenerate(crumb_session *s)
+{
+    s->srv.regenerate = 1;
+    s->accessed = 1;
+}
+
+void
+crumb_session_destroy(crumb_session *s)
+{
+    s->srv.destroy = 1;
+    s->accessed = 1;
+}
+
+int
+crumb_session_regenerating(const crumb_session *s)
+{
+    return s->srv.regenerate;
+}
+
+int
+crumb_session_destroying(const crumb_session *s)
+{
+    return s->srv.destroy;
+}
+
+int
+crumb_session_set_user(crumb_session *s, const char *user)
+{
+    if (!user)
+        user = "";
+    size_t n = strlen(user);
+    if (n >= sizeof s->srv.user)
+        return CRUMB_EINVAL;
+    if (strcmp(s->srv.user, user) != 0) {
+        memcpy(s->srv.user, user, n + 1);
+        s->srv.meta_changed = 1;
+    }
+    return CRUMB_OK;
+}
+
+const char *
+crumb_session_user(const crumb_session *s)
+{
+    return s->srv.user;
+}
+
+/* Copies printable ASCII only, truncated to fit: these end up in pages. */
+static void
+copy_printable(char *dst, size_t size, const char *src)
+{
+    size_t n = 0;
+    for (; src && *src && n + 1 < size; src++)
+        if ((unsigned char)*src >= 0x20 && (unsigned char)*src < 0x7f)
+            dst[n++] = *src;
+    dst[n] = '\0';
+}
+
+void
+crumb_session_set_client(crumb_session *s, const char *addr,
+                         const char *agent)
+{
+    copy_printable(s->srv.addr, sizeof s->srv.addr, addr);
+    copy_printable(s->srv.agent, sizeof s->srv.agent, agent);
+}
+
+const char *
+crumb_session_handle(const crumb_session *s)
+{
+    return s->srv.handle;
 }
 
 crumb_session *

@@ -141,6 +141,46 @@ void crumb_session_clear(crumb_session *s);
  */
 const json_t *crumb_session_data(crumb_session *s);
 
+/*
+ * Lifecycle. These record what the request wants; crumb_iface_save() does
+ * it. With a server-side store:
+ *  - regenerate: the session gets a new id and the old id dies at once
+ *    (call at login and at any privilege change: no fixation);
+ *  - destroy: the record is removed and the cookie deleted (logout);
+ *  - user: the account the session belongs to, so all of a user's sessions
+ *    can be listed and revoked;
+ *  - client: address and User-Agent, shown in a session list.
+ * With cookie sessions, regenerate re-signs the cookie, destroy clears the
+ * data and deletes the cookie, and user/client are kept in memory only.
+ */
+
+/** crumb_session_regenerate - a new id at save (see above). */
+void crumb_session_regenerate(crumb_session *s);
+/** crumb_session_destroy - end the session at save (see above). */
+void crumb_session_destroy(crumb_session *s);
+/** 1 once crumb_session_regenerate() / crumb_session_destroy() was called. */
+int crumb_session_regenerating(const crumb_session *s);
+int crumb_session_destroying(const crumb_session *s);
+
+/**
+ * crumb_session_set_user - the account id (up to 64 bytes, "" or NULL for
+ * none). Returns CRUMB_OK or CRUMB_EINVAL (too long).
+ */
+int crumb_session_set_user(crumb_session *s, const char *user);
+/** crumb_session_user - the account id, "" when none. Lifetime: @s's. */
+const char *crumb_session_user(const crumb_session *s);
+
+/** crumb_session_set_client - address and User-Agent, truncated to fit. */
+void crumb_session_set_client(crumb_session *s, const char *addr,
+                              const char *agent);
+
+/**
+ * crumb_session_handle - a public name for a stored session (16 hex
+ * digits derived from its record key; never the cookie id), "" for a
+ * session not (yet) stored. Lifetime: @s's.
+ */
+const char *crumb_session_handle(const crumb_session *s);
+
 /* The change journal, for stores. */
 typedef enum crumb_change_op {
     CRUMB_CHANGE_SET = 1, /* value at path replaced by value */

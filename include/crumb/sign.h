@@ -78,8 +78,8 @@ void crumb_signer_free(crumb_signer *s);
 /**
  * crumb_signer_sign - timed-sign @payload (already encoded) at @timestamp.
  *
- * Writes payload "." ts "." sig. Returns CRUMB_OK, CRUMB_ENOKEY (no key),
- * CRUMB_ENOMEM, CRUMB_ECRYPTO.
+ * Writes payload "." ts "." sig. Returns CRUMB_OK, CRUMB_EINVAL (negative
+ * timestamp), CRUMB_ENOKEY (no key), CRUMB_ENOMEM, CRUMB_ECRYPTO.
  * Lifetime: *out is NUL-terminated, malloc'd, owned by the caller (free()).
  */
 int crumb_signer_sign(const crumb_signer *s, const char *payload, size_t len,
@@ -107,8 +107,8 @@ int crumb_signer_unsign(const crumb_signer *s, const char *value, size_t len,
  * @obj is Flask tagged JSON (see crumb/tagjson.h); it is written as Python's
  * json.dumps would (compact, sorted keys, ASCII), compressed when shorter,
  * and timed-signed at @timestamp.
- * Returns CRUMB_OK, CRUMB_EINVAL (not serializable), CRUMB_ENOKEY,
- * CRUMB_ENOMEM, CRUMB_ECRYPTO.
+ * Returns CRUMB_OK, CRUMB_EINVAL (not serializable, or a negative
+ * timestamp), CRUMB_ENOKEY, CRUMB_ENOMEM, CRUMB_ECRYPTO.
  * Lifetime: *out is malloc'd, NUL-terminated, owned by the caller (free()).
  */
 int crumb_signer_dumps(const crumb_signer *s, const json_t *obj,

@@ -1,0 +1,497 @@
+/* test_users.c - the SQLite user database: schema, accounts, logins. */
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include <crumb/auth.h>
+#include <crumb/error.h>
+
+#include "test.h"
+
+/* werkzeug 3.1.8, from tests/vectors/werkzeug_hashes.txt: "pässword". */
+static const char pbkdf2_hash[] =
+    "pbkdf2:sha256:1000$CSYjoNrivFuHJfws$3b667e830fdb0a4fc687b275a8accafd9a"
+    "2c3fcead3d21753e26d953a5b41a63";
+
+static char dir[64];
+
+/* A fresh directory per test (each test runs in its own process). */
+static const char *
+tmp_path(const char *name)
+{
+    static char path[128];
+    if (!dir[0]) {
+        strcpy(dir, "/tmp/crumb-users.XXXXXX");
+        CHECK(mkdtemp(dir) != NULL);
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return path;
+}
+
+static void
+cleanup_dir(void)
+{
+    if (!dir[0])
+        return;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
+static crumb_users *
+open_ok(const char *uri)
+{
+    crumb_users *db = NULL;
+    int rc = crumb_users_open(&db, uri);
+    if (rc != CRUMB_OK)
+        T_FAIL_("open %s: %s (%s)", uri, crumb_errname(rc),
+                db ? crumb_users_errmsg(db) : "-");
+    return db;
+}
+
+/* Raw SQL for what the API does not show. */
+static void
+raw_exec(const char *path, const char *sql)
+{
+    sqlite3 *s = NULL;
+    CHECK(sqlite3_open(path, &s) == SQLITE_OK);
+    sqlite3_busy_timeout(s, 5000);
+    char *err = NULL;
+    if (sqlite3_exec(s, sql, NULL, NULL, &err) != SQLITE_OK)
+        T_FAIL_("%s: %s", sql, err);
+    sqlite3_close(s);
+}
+
+/* The first column of the first row, as text, into a static buffer. */
+static const char *
+raw_query(const char *path, const char *sql)
+{
+    static char buf[512];
+    sqlite3 *s = NULL;
+    sqlite3_stmt *st = NULL;
+    CHECK(sqlite3_open(path, &s) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(s, sql, -1, &st, NULL) == SQLITE_OK);
+    buf[0] = '\0';
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        snprintf(buf, sizeof buf, "%s", sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(s);
+    return buf;
+}
+
+TEST(open_uris)
+{
+    crumb_users *db = (crumb_users *)1;
+    CHECK_RC(crumb_users_open(NULL, ":memory:"), CRUMB_EINVAL);
+    CHECK_RC(crumb_users_open(&db, NULL), CRUMB_EINVAL);
+    CHECK(db == NULL);
+    CHECK_RC(crumb_users_open(&db, ""), CRUMB_EINVAL);
+    CHECK_RC(crumb_users_open(&db, "sqlite:"), CRUMB_EINVAL);
+    CHECK_RC(crumb_users_open(&db, "redis://127.0.0.1:6379/0"), CRUMB_EINVAL);
+    CHECK_RC(crumb_users_open(&db, "memory:"), CRUMB_EINVAL);
+    CHECK(db == NULL);
+    crumb_users_close(open_ok(":memory:"));
+    crumb_users_close(open_ok("sqlite::memory:"));
+    crumb_users_close(NULL);
+
+    char uri[160];
+    snprintf(uri, sizeof uri, "sqlite:%s", tmp_path("a.db"));
+    crumb_users_close(open_ok(uri));
+    crumb_users_close(open_ok(tmp_path("b.db")));
+    struct stat sa, sb;
+    CHECK(stat(tmp_path("a.db"), &sa) == 0 && stat(tmp_path("b.db"), &sb) == 0);
+    cleanup_dir();
+}
+
+TEST(open_failure_has_message)
+{
+    crumb_users *db = NULL;
+    CHECK_RC(crumb_users_open(&db, "/nonexistent-dir/x/users.db"),
+             CRUMB_ESTORE);
+    CHECK(db != NULL);
+    CHECK(strstr(crumb_users_errmsg(db), "No such file") != NULL);
+    crumb_user u;
+    CHECK_RC(crumb_users_get(db, "alice", &u), CRUMB_EINVAL);
+    crumb_users_close(db);
+}
+
+/* The file and its WAL companions are 0600 whatever the umask; the schema
+ * is version 1 with the documented columns; WAL is on. */
+TEST(file_mode_schema_wal)
+{
+    umask(0);
+    const char *path = tmp_path("users.db");
+    char p[160];
+    snprintf(p, sizeof p, "%s", path);
+    crumb_users *db = open_ok(p);
+    CHECK_RC(crumb_users_add(db, "alice", NULL, pbkdf2_hash, NULL, NULL),
+             CRUMB_OK);
+    struct stat st;
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char f[180];
+        snprintf(f, sizeof f, "%s%s", p, suffix[i]);
+        if (stat(f, &st) != 0)
+            T_FAIL_("%s missing", f);
+        if ((st.st_mode & 0777) != 0600)
+            T_FAIL_("%s has mode %o", f, (unsigned)(st.st_mode & 0777));
+    }
+    CHECK_STR(raw_query(p, "PRAGMA user_version"), "1");
+    CHECK_STR(raw_query(p, "PRAGMA journal_mode"), "wal");
+    CHECK_STR(raw_query(p, "SELECT group_concat(name || ':' || type || ':' ||"
+                           " \"notnull\" || ':' || ifnull(dflt_value, ''),"
+                           " ' ') FROM pragma_table_info('users')"),
+              "id:INTEGER:0: username:TEXT:1: password_hash:TEXT:1: "
+              "roles:TEXT:1:'user' created:INTEGER:0: "
+              "password_changed:INTEGER:0:");
+    crumb_users_close(db);
+    /* Reopening keeps the data and the schema. */
+    db = open_ok(p);
+    CHECK_RC(crumb_users_get(db, "alice", NULL), CRUMB_OK);
+    crumb_users_close(db);
+    cleanup_dir();
+}
+
+TEST(newer_schema_refused)
+{
+    char p[160];
+    snprintf(p, sizeof p, "%s", tmp_path("users.db"));
+    raw_exec(p, "PRAGMA user_version = 2");
+    crumb_users *db = NULL;
+    CHECK_RC(crumb_users_open(&db, p), CRUMB_ESTORE);
+    CHECK(db != NULL);
+    CHECK(strstr(crumb_users_errmsg(db), "schema version: 2") != NULL);
+    crumb_users_close(db);
+    cleanup_dir();
+}
+
+TEST(add_get_list)
+{
+    crumb_users *db = open_ok(":memory:");
+    crumb_user a, b, c;
+    time_t before = time(NULL);
+    CHECK_RC(crumb_users_add(db, "alice", "pässword!", NULL, "user,admin", &a),
+             CRUMB_OK);
+    CHECK_INT(a.id, >, 0);
+    CHECK_STR(a.username, "alice");
+    CHECK_STR(a.roles, "user,admin");
+    CHECK_INT(a.created, >=, before);
+    CHECK_INT(a.created, <=, time(NULL));
+    CHECK_INT(a.password_changed, ==, a.created);
+    /* Imported hash; roles default to "user"; names are case-sensitive. */
+    CHECK_RC(crumb_users_add(db, "Alice", NULL, pbkdf2_hash, NULL, &b),
+             CRUMB_OK);
+    CHECK_STR(b.roles, "user");
+    CHECK(b.id != a.id);
+    CHECK_RC(crumb_users_add(db, "alice", NULL, pbkdf2_hash, NULL, NULL),
+             CRUMB_EEXIST);
+    CHECK(strstr(crumb_users_errmsg(db), "alice") != NULL);
+
+    CHECK_RC(crumb_users_get(db, "alice", &c), CRUMB_OK);
+    CHECK_INT(c.id, ==, a.id);
+    CHECK_STR(c.roles, "user,admin");
+    CHECK_RC(crumb_users_get_by_id(db, b.id, &c), CRUMB_OK);
+    CHECK_STR(c.username, "Alice");
+    CHECK_RC(crumb_users_get(db, "nobody", &c), CRUMB_ENOTFOUND);
+    CHECK_RC(crumb_users_get(db, "x y", &c), CRUMB_ENOTFOUND);
+    CHECK_RC(crumb_users_get_by_id(db, 9999, &c), CRUMB_ENOTFOUND);
+
+    CHECK_RC(crumb_users_add(db, "bob.b-1_", NULL, pbkdf2_hash, "viewer", NULL),
+             CRUMB_OK);
+    crumb_user *all = NULL;
+    size_t n = 0;
+    CHECK_RC(crumb_users_list(db, &all, &n), CRUMB_OK);
+    CHECK_INT(n, ==, 3);
+    CHECK_STR(all[0].username, "Alice"); /* BINARY order: upper case first */
+    CHECK_STR(all[1].username, "alice");
+    CHECK_STR(all[2].username, "bob.b-1_");
+    CHECK_STR(all[2].roles, "viewer");
+    free(all);
+    crumb_users_close(db);
+}
+
+TEST(add_invalid)
+{
+    crumb_users *db = open_ok(":memory:");
+    char long_name[40], long_roles[140];
+    memset(long_name, 'a', 33);
+    long_name[33] = '\0';
+    memset(long_roles, 'r', 129);
+    long_roles[129] = '\0';
+    static const char pw[] = "long enough";
+    CHECK_RC(crumb_users_add(NULL, "alice", pw, NULL, NULL, NULL),
+             CRUMB_EINVAL);
+    CHECK_RC(crumb_users_add(db, NULL, pw, NULL, NULL, NULL), CRUMB_EINVAL);
+    CHECK_RC(crumb_users_add(db, "ab", pw, NULL, NULL, NULL), CRUMB_EINVAL);
+    CHECK_RC(crumb_users_add(db, "a b", pw, NULL, NULL, NULL), CRUMB_EINVAL);
+    CHECK_RC(crumb_users_add(db, "al'ice", pw, NULL, NULL, NULL), CRUMB_EINVAL);
+    CHECK_RC(crumb_users_add(db, long_name, pw, NULL, NULL, NULL),
+             CRUMB_EINVAL);
+    CHECK_RC(crumb_users_add(db, "alice", "short", NULL, NULL, NULL),
+             CRUMB_EINVAL);
+    /* 7 characters in 8 bytes: too short, counted in characters. */
+    CHECK_RC(crumb_users_add(db, "alice", "pässwor", NULL, NULL, NULL),
+             CRUMB_EINVAL);
+    CHECK_RC(crumb_users_add(db, "alice", NULL, NULL, NULL, NULL),
+             CRUMB_EINVAL);
+    CHECK_RC(crumb_users_add(db, "alice", NULL, "nonsense", NULL, NULL),
+             CRUMB_EINVAL);
+    CHECK_RC(crumb_users_add(db, "alice", NULL,
+                             "pbkdf2:sha1:1000$CSYjoNrivFuHJfws$3b667e830fdb"
+                             "0a4fc687b275a8accafd9a2c3fcead3d21753e26d953a5"
+                             "b41a63",
+                             NULL, NULL),
+             CRUMB_EINVAL);
+    const char *const bad_roles[] = {"",     ",",          "user,", ",user",
+                                     "a,,b", "user admin", "ädmin", long_roles};
+    for (size_t i = 0; i < sizeof bad_roles / sizeof bad_roles[0]; i++)
+        CHECK_RC(
+            crumb_users_add(db, "alice", NULL, pbkdf2_hash, bad_roles[i], NULL),
+            CRUMB_EINVAL);
+    crumb_user *all = NULL;
+    size_t n = 5;
+    CHECK_RC(crumb_users_list(db, &all, &n), CRUMB_OK);
+    CHECK_INT(n, ==, 0);
+    free(all);
+    crumb_users_close(db);
+}
+
+static double
+seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) +
+           (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+TEST(authenticate)
+{
+    crumb_users *db = open_ok(":memory:");
+    crumb_user a, u;
+    CHECK_RC(crumb_users_add(db, "alice", "pässword!", NULL, NULL, &a),
+             CRUMB_OK);
+    memset(&u, 0, sizeof u);
+    CHECK_RC(crumb_users_authenticate(db, "alice", "pässword!", &u), CRUMB_OK);
+    CHECK_INT(u.id, ==, a.id);
+    CHECK_STR(u.username, "alice");
+
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_RC(crumb_users_authenticate(db, "alice", "password!", &u),
+             CRUMB_EBADSIG);
+    double wrong = seconds_since(&t0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_RC(crumb_users_authenticate(db, "mallory", "pässword!", &u),
+             CRUMB_EBADSIG);
+    double unknown = seconds_since(&t0);
+    /* Same work either way: a real scrypt. */
+    if (unknown < wrong / 4 || wrong < unknown / 4)
+        T_FAIL_("wrong password %.3fs, unknown user %.3fs", wrong, unknown);
+
+    CHECK_RC(crumb_users_authenticate(db, "a'b", "pässword!", &u),
+             CRUMB_EBADSIG);
+    CHECK_RC(crumb_users_authenticate(db, "alice", NULL, &u), CRUMB_EBADSIG);
+    CHECK_RC(crumb_users_authenticate(db, "ALICE", "pässword!", NULL),
+             CRUMB_EBADSIG);
+    crumb_users_close(db);
+}
+
+/* An imported pbkdf2 hash logs in and is replaced by crumb's scrypt; a
+ * failed login leaves it alone. */
+TEST(pbkdf2_rehash)
+{
+    char p[160];
+    snprintf(p, sizeof p, "%s", tmp_path("users.db"));
+    crumb_users *db = open_ok(p);
+    crumb_user u;
+    CHECK_RC(crumb_users_add(db, "bob", NULL, pbkdf2_hash, NULL, NULL),
+             CRUMB_OK);
+    raw_exec(p, "UPDATE users SET password_changed = 7");
+    CHECK_RC(crumb_users_authenticate(db, "bob", "password", &u),
+             CRUMB_EBADSIG);
+    CHECK_STR(raw_query(p, "SELECT password_hash FROM users"), pbkdf2_hash);
+
+    CHECK_RC(crumb_users_authenticate(db, "bob", "pässword", &u), CRUMB_OK);
+    CHECK_STR(u.username, "bob");
+    char stored[512];
+    snprintf(stored, sizeof stored, "%s",
+             raw_query(p, "SELECT password_hash FROM users"));
+    CHECK(strncmp(stored, "scrypt:32768:8:1$", 17) == 0);
+    CHECK_INT(crumb_password_needs_rehash(stored), ==, 0);
+    /* A rehash is not a password change. */
+    CHECK_STR(raw_query(p, "SELECT password_changed FROM users"), "7");
+    CHECK_RC(crumb_users_authenticate(db, "bob", "pässword", &u), CRUMB_OK);
+    CHECK_STR(raw_query(p, "SELECT password_hash FROM users"), stored);
+    crumb_users_close(db);
+    cleanup_dir();
+}
+
+TEST(unreadable_hash_refused)
+{
+    char p[160];
+    snprintf(p, sizeof p, "%s", tmp_path("users.db"));
+    crumb_users *db = open_ok(p);
+    raw_exec(p, "INSERT INTO users (username, password_hash) "
+                "VALUES ('carol', 'md5$salt$abc')");
+    crumb_user u;
+    CHECK_RC(crumb_users_get(db, "carol", &u), CRUMB_OK);
+    CHECK_STR(u.roles, "user");
+    CHECK_RC(crumb_users_authenticate(db, "carol", "anything", &u),
+             CRUMB_EBADSIG);
+    CHECK(strstr(crumb_users_errmsg(db), "carol") != NULL);
+    crumb_users_close(db);
+    cleanup_dir();
+}
+
+TEST(change_and_delete)
+{
+    char p[160];
+    snprintf(p, sizeof p, "%s", tmp_path("users.db"));
+    crumb_users *db = open_ok(p);
+    crumb_user u;
+    CHECK_RC(crumb_users_add(db, "dave", NULL, pbkdf2_hash, NULL, NULL),
+             CRUMB_OK);
+    raw_exec(p, "UPDATE users SET password_changed = 7");
+
+    CHECK_RC(crumb_users_set_password(db, "dave", "short"), CRUMB_EINVAL);
+    CHECK_RC(crumb_users_set_password(db, "dave", NULL), CRUMB_EINVAL);
+    CHECK_RC(crumb_users_set_password(db, "nobody", "new password"),
+             CRUMB_ENOTFOUND);
+    CHECK_RC(crumb_users_set_password(db, "dave", "new password"), CRUMB_OK);
+    CHECK_RC(crumb_users_get(db, "dave", &u), CRUMB_OK);
+    CHECK_INT(u.password_changed, >, 7);
+    CHECK_RC(crumb_users_authenticate(db, "dave", "pässword", &u),
+             CRUMB_EBADSIG);
+    CHECK_RC(crumb_users_authenticate(db, "dave", "new password", &u),
+             CRUMB_OK);
+
+    CHECK_RC(crumb_users_set_roles(db, "dave", "user,,admin"), CRUMB_EINVAL);
+    CHECK_RC(crumb_users_set_roles(db, "nobody", "admin"), CRUMB_ENOTFOUND);
+    CHECK_RC(crumb_users_set_roles(db, "dave", "user,admin"), CRUMB_OK);
+    CHECK_RC(crumb_users_get(db, "dave", &u), CRUMB_OK);
+    CHECK_STR(u.roles, "user,admin");
+    CHECK_INT(crumb_user_has_role(&u, "admin"), ==, 1);
+    CHECK_RC(crumb_users_set_roles(db, "dave", NULL), CRUMB_OK);
+    CHECK_RC(crumb_users_get(db, "dave", &u), CRUMB_OK);
+    CHECK_STR(u.roles, "user");
+
+    CHECK_RC(crumb_users_delete(db, "nobody"), CRUMB_ENOTFOUND);
+    CHECK_RC(crumb_users_delete(db, "dave"), CRUMB_OK);
+    CHECK_RC(crumb_users_get(db, "dave", &u), CRUMB_ENOTFOUND);
+    CHECK_RC(crumb_users_delete(db, "dave"), CRUMB_ENOTFOUND);
+    crumb_users_close(db);
+    cleanup_dir();
+}
+
+TEST(has_role_and_names)
+{
+    crumb_user u;
+    memset(&u, 0, sizeof u);
+    strcpy(u.roles, "user,admin,ops:read");
+    CHECK_INT(crumb_user_has_role(&u, "user"), ==, 1);
+    CHECK_INT(crumb_user_has_role(&u, "admin"), ==, 1);
+    CHECK_INT(crumb_user_has_role(&u, "ops:read"), ==, 1);
+    CHECK_INT(crumb_user_has_role(&u, "adm"), ==, 0);
+    CHECK_INT(crumb_user_has_role(&u, "admins"), ==, 0);
+    CHECK_INT(crumb_user_has_role(&u, "user,admin"), ==, 0);
+    CHECK_INT(crumb_user_has_role(&u, ""), ==, 0);
+    CHECK_INT(crumb_user_has_role(&u, NULL), ==, 0);
+    CHECK_INT(crumb_user_has_role(NULL, "user"), ==, 0);
+
+    CHECK_INT(crumb_username_valid("abc"), ==, 1);
+    CHECK_INT(crumb_username_valid("A.b-c_9"), ==, 1);
+    CHECK_INT(crumb_username_valid("abcdefghijklmnopqrstuvwxyz012345"), ==, 1);
+    CHECK_INT(crumb_username_valid("abcdefghijklmnopqrstuvwxyz0123456"), ==, 0);
+    CHECK_INT(crumb_username_valid("ab"), ==, 0);
+    CHECK_INT(crumb_username_valid("a@b.c"), ==, 0);
+    CHECK_INT(crumb_username_valid("jöe"), ==, 0);
+    CHECK_INT(crumb_username_valid(""), ==, 0);
+    CHECK_INT(crumb_username_valid(NULL), ==, 0);
+}
+
+/* Two handles on one file see each other's changes, as two worker
+ * processes would. */
+TEST(two_handles)
+{
+    char p[160];
+    snprintf(p, sizeof p, "%s", tmp_path("users.db"));
+    crumb_users *a = open_ok(p), *b = open_ok(p);
+    crumb_user u;
+    CHECK_RC(crumb_users_add(a, "erin", NULL, pbkdf2_hash, NULL, NULL),
+             CRUMB_OK);
+    CHECK_RC(crumb_users_get(b, "erin", &u), CRUMB_OK);
+    CHECK_RC(crumb_users_add(b, "erin", NULL, pbkdf2_hash, NULL, NULL),
+             CRUMB_EEXIST);
+    CHECK_RC(crumb_users_set_roles(b, "erin", "admin"), CRUMB_OK);
+    CHECK_RC(crumb_users_get(a, "erin", &u), CRUMB_OK);
+    CHECK_STR(u.roles, "admin");
+    CHECK_RC(crumb_users_delete(a, "erin"), CRUMB_OK);
+    CHECK_RC(crumb_users_get(b, "erin", &u), CRUMB_ENOTFOUND);
+    crumb_users_close(a);
+    crumb_users_close(b);
+    cleanup_dir();
+}
+
+/* Several processes open a new file at once and write to it together;
+ * busy_timeout and WAL make every write land. */
+TEST(processes_share_file)
+{
+    enum { PROCS = 4, EACH = 25 };
+    char p[160];
+    snprintf(p, sizeof p, "%s", tmp_path("users.db"));
+    pid_t pids[PROCS];
+    for (int i = 0; i < PROCS; i++) {
+        pids[i] = fork();
+        CHECK(pids[i] >= 0);
+        if (pids[i] == 0) {
+            crumb_users *db = NULL;
+            if (crumb_users_open(&db, p) != CRUMB_OK)
+                _exit(10);
+            for (int j = 0; j < EACH; j++) {
+                char name[32];
+                snprintf(name, sizeof name, "user%d_%d", i, j);
+                if (crumb_users_add(db, name, NULL, pbkdf2_hash, NULL, NULL) !=
+                    CRUMB_OK)
+                    _exit(11);
+            }
+            crumb_users_close(db);
+            _exit(0);
+        }
+    }
+    for (int i = 0; i < PROCS; i++) {
+        int status = 0;
+        CHECK(waitpid(pids[i], &status, 0) == pids[i]);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            T_FAIL_("writer %d: status %d", i, status);
+    }
+    crumb_users *db = open_ok(p);
+    crumb_user *all = NULL;
+    size_t n = 0;
+    CHECK_RC(crumb_users_list(db, &all, &n), CRUMB_OK);
+    CHECK_INT(n, ==, PROCS * EACH);
+    free(all);
+    crumb_users_close(db);
+    cleanup_dir();
+}
+
+int
+main(void)
+{
+    TEST_BEGIN();
+    RUN(open_uris);
+    RUN(open_failure_has_message);
+    RUN(file_mode_schema_wal);
+    RUN(newer_schema_refused);
+    RUN(add_get_list);
+    RUN(add_invalid);
+    RUN(authenticate);
+    RUN(pbkdf2_rehash);
+    RUN(unreadable_hash_refused);
+    RUN(change_and_delete);
+    RUN(has_role_and_names);
+    RUN(two_handles);
+    RUN(processes_share_file);
+    return TEST_END();
+}
