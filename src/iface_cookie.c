@@ -108,7 +108,8 @@ crumb_iface_new(crumb_iface **out, const crumb_config *cfg)
         iface->cfg.permanent_lifetime = DEFAULT_LIFETIME;
 
     int rc = CRUMB_ENOMEM;
-    iface->cookie_name = strdup(cfg->cookie_name ? cfg->cookie_name : "session");
+    iface->cookie_name =
+        strdup(cfg->cookie_name ? cfg->cookie_name : "session");
     iface->cookie_path = strdup(cfg->cookie_path ? cfg->cookie_path : "/");
     iface->cookie_domain = dup_or_null(cfg->cookie_domain);
     if (!iface->cookie_name || !iface->cookie_path ||
@@ -122,9 +123,9 @@ crumb_iface_new(crumb_iface **out, const crumb_config *cfg)
         rc = crumb_signer_add_key(iface->signer, cfg->secret_key,
                                   cfg->secret_key_len);
         for (size_t i = 0; rc == CRUMB_OK && i < cfg->fallback_count; i++)
-            rc = crumb_signer_add_key(iface->signer,
-                                      cfg->fallback_keys[i].bytes,
-                                      cfg->fallback_keys[i].len);
+            rc =
+                crumb_signer_add_key(iface->signer, cfg->fallback_keys[i].bytes,
+                                     cfg->fallback_keys[i].len);
         if (rc != CRUMB_OK)
             goto fail;
     }

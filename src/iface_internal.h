@@ -11,7 +11,7 @@
 #define CRUMB__POOL_MAX 64
 
 struct crumb_iface {
-    crumb_config cfg; /* strings below are our copies */
+    crumb_config cfg;     /* strings below are our copies */
     crumb_signer *signer; /* NULL server-side without a key */
     char *cookie_name, *cookie_domain, *cookie_path;
     const char *warning;

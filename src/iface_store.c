@@ -21,8 +21,6 @@
 #define ID_CHARS 43 /* their URL-safe base64 */
 #define SAVE_RETRIES 100
 
-#define errbuf crumb__iface_errbuf
-
 /* ---- the pool of store handles ------------------------------------------- */
 
 static int
@@ -34,7 +32,8 @@ pool_open(crumb_iface *iface, crumb_store **out)
     o.errbuf_size = sizeof why;
     int rc = crumb_store_open(out, iface->store_uri, &o);
     if (rc != CRUMB_OK)
-        snprintf(errbuf, sizeof errbuf, "store %s: %s", iface->store_uri,
+        snprintf(crumb__iface_errbuf, sizeof crumb__iface_errbuf,
+                 "store %s: %s", iface->store_uri,
                  why[0] ? why : crumb_strerror(rc));
     return rc;
 }
@@ -129,7 +128,8 @@ crumb_iface_server_side(const crumb_iface *iface)
     return iface->store_uri != NULL;
 }
 
-/* ---- ids, keys, expiry ----------------------------------------------------- */
+/* ---- ids, keys, expiry -----------------------------------------------------
+ */
 
 static int
 id_valid(const char *id, size_t len)
@@ -191,7 +191,8 @@ expiry(const crumb_iface *iface, int64_t created, int64_t now)
     return e;
 }
 
-/* ---- open ----------------------------------------------------------------- */
+/* ---- open -----------------------------------------------------------------
+ */
 
 static int
 fresh_session(crumb_session **out, crumb_open_reason *reason,
@@ -249,9 +250,11 @@ crumb__iface_store_open(crumb_iface *iface, const char *cookie_header,
         why = crumb_store_errmsg(st)[0] ? CRUMB_OPEN_CORRUPT
                                         : CRUMB_OPEN_UNKNOWN_ID;
         if (why == CRUMB_OPEN_CORRUPT)
-            snprintf(errbuf, sizeof errbuf, "%s", crumb_store_errmsg(st));
+            snprintf(crumb__iface_errbuf, sizeof crumb__iface_errbuf, "%s",
+                     crumb_store_errmsg(st));
     } else if (rc != CRUMB_OK) {
-        snprintf(errbuf, sizeof errbuf, "%s", crumb_store_errmsg(st));
+        snprintf(crumb__iface_errbuf, sizeof crumb__iface_errbuf, "%s",
+                 crumb_store_errmsg(st));
         crumb_iface_store_release(iface, st);
         return rc;
     } else if (iface->cfg.idle_timeout > 0 &&
@@ -262,7 +265,8 @@ crumb__iface_store_open(crumb_iface *iface, const char *cookie_header,
         why = CRUMB_OPEN_ABSOLUTE_TIMEOUT;
     } else if (!(data = record_data(&rec))) {
         why = CRUMB_OPEN_CORRUPT;
-        snprintf(errbuf, sizeof errbuf, "session record does not parse");
+        snprintf(crumb__iface_errbuf, sizeof crumb__iface_errbuf,
+                 "session record does not parse");
     }
     /* A session past its timeout is gone for good, at once. */
     if (why == CRUMB_OPEN_IDLE_TIMEOUT || why == CRUMB_OPEN_ABSOLUTE_TIMEOUT ||
@@ -295,7 +299,8 @@ crumb__iface_store_open(crumb_iface *iface, const char *cookie_header,
     return CRUMB_OK;
 }
 
-/* ---- save ----------------------------------------------------------------- */
+/* ---- save -----------------------------------------------------------------
+ */
 
 /* The record for @data (tagged, wrapped like Flask's root) and @srv. */
 static int
@@ -480,8 +485,9 @@ crumb__iface_store_save(crumb_iface *iface, crumb_session *s,
             iface->cfg.refresh_each_request)
             rc = set_id_cookie(iface, s, now, res);
     }
-    if (rc != CRUMB_OK && rc != CRUMB_ENOMEM && !errbuf[0])
-        snprintf(errbuf, sizeof errbuf, "%s", crumb_store_errmsg(st));
+    if (rc != CRUMB_OK && rc != CRUMB_ENOMEM && !crumb__iface_errbuf[0])
+        snprintf(crumb__iface_errbuf, sizeof crumb__iface_errbuf, "%s",
+                 crumb_store_errmsg(st));
     crumb_iface_store_release(iface, st);
     if (rc == CRUMB_OK) {
         crumb_session_changes_reset(s);
@@ -520,8 +526,7 @@ crumb_iface_list_sessions(crumb_iface *iface, const char *user,
         return rc;
     crumb_store_record *recs = NULL;
     size_t count = 0;
-    rc = crumb_store_list_user(st, user, crumb_iface_now(iface), &recs,
-                               &count);
+    rc = crumb_store_list_user(st, user, crumb_iface_now(iface), &recs, &count);
     crumb_iface_store_release(iface, st);
     if (rc != CRUMB_OK)
         return rc;
@@ -564,8 +569,7 @@ crumb_iface_revoke_session(crumb_iface *iface, const char *user,
         return rc;
     crumb_store_record *recs = NULL;
     size_t count = 0;
-    rc = crumb_store_list_user(st, user, crumb_iface_now(iface), &recs,
-                               &count);
+    rc = crumb_store_list_user(st, user, crumb_iface_now(iface), &recs, &count);
     if (rc == CRUMB_OK) {
         rc = CRUMB_ENOTFOUND;
         for (size_t i = 0; i < count; i++) {
