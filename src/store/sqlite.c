@@ -270,11 +270,25 @@ sq_open(crumb_store *st, const char *uri, const crumb_store_options *o,
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, o->busy_timeout_ms);
 
+    /* Switching a new file to WAL takes an exclusive lock for which SQLite
+     * does not call the busy handler: when several processes open a new
+     * file at once, retry for up to the busy timeout. */
     sqlite3_stmt *q = NULL;
     rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &q,
                             NULL);
-    if (rc == SQLITE_OK)
+    for (int waited = 0; rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY ||
+                         (rc & 0xff) == SQLITE_LOCKED;
+         waited += 10) {
+        if (rc != SQLITE_OK) {
+            if (waited >= o->busy_timeout_ms)
+                break;
+            sqlite3_reset(q);
+            sqlite3_sleep(10);
+        }
         rc = sqlite3_step(q);
+        if (rc == SQLITE_ROW)
+            break;
+    }
     if (rc != SQLITE_ROW) {
         crc = db_error(st, s, rc, "journal_mode");
         sqlite3_finalize(q);
