@@ -12,6 +12,7 @@
 #include <crumb/iface.h>
 #include <crumb/tagjson.h>
 
+#include "iface_internal.h"
 #include "internal.h"
 
 #define DEFAULT_LIFETIME (31 * 24 * 3600) /* Flask's: 31 days */
@@ -20,14 +21,8 @@
 /* A cookie value this long was never sent by a browser: refuse to parse. */
 #define OPEN_VALUE_MAX 8192
 
-struct crumb_iface {
-    crumb_config cfg; /* strings below are our copies */
-    crumb_signer *signer;
-    char *cookie_name, *cookie_domain, *cookie_path;
-    const char *warning;
-};
-
-static _Thread_local char errbuf[256];
+_Thread_local char crumb__iface_errbuf[256];
+#define errbuf crumb__iface_errbuf
 
 int64_t
 crumb_clock_real(void *ctx)
@@ -47,17 +42,20 @@ crumb_config_init(crumb_config *cfg)
     cfg->cookie_max_size = DEFAULT_MAX_SIZE;
     cfg->permanent_lifetime = DEFAULT_LIFETIME;
     cfg->refresh_each_request = 1;
+    cfg->idle_timeout = 30 * 60;
+    cfg->absolute_timeout = 12 * 3600;
+    cfg->touch_interval = 15;
 }
 
-static int64_t
-iface_now(const crumb_iface *iface)
+int64_t
+crumb_iface_now(const crumb_iface *iface)
 {
     return iface->cfg.clock ? iface->cfg.clock(iface->cfg.clock_ctx)
                             : crumb_clock_real(NULL);
 }
 
-static void
-setcookie_base(const crumb_iface *iface, crumb_setcookie *c)
+void
+crumb__setcookie_base(const crumb_iface *iface, crumb_setcookie *c)
 {
     memset(c, 0, sizeof *c);
     c->name = iface->cookie_name;
@@ -80,6 +78,7 @@ crumb_iface_free(crumb_iface *iface)
 {
     if (!iface)
         return;
+    crumb__iface_store_cleanup(iface);
     crumb_signer_free(iface->signer);
     free(iface->cookie_name);
     free(iface->cookie_domain);
@@ -93,7 +92,8 @@ crumb_iface_new(crumb_iface **out, const crumb_config *cfg)
     *out = NULL;
     if (!cfg)
         return CRUMB_EINVAL;
-    if (!cfg->secret_key || cfg->secret_key_len == 0)
+    int has_key = cfg->secret_key && cfg->secret_key_len > 0;
+    if (!has_key && !cfg->store_uri)
         return CRUMB_ENOKEY;
     crumb_iface *iface = calloc(1, sizeof *iface);
     if (!iface)
@@ -108,27 +108,31 @@ crumb_iface_new(crumb_iface **out, const crumb_config *cfg)
         iface->cfg.permanent_lifetime = DEFAULT_LIFETIME;
 
     int rc = CRUMB_ENOMEM;
-    iface->cookie_name = strdup(cfg->cookie_name ? cfg->cookie_name : "session");
+    iface->cookie_name =
+        strdup(cfg->cookie_name ? cfg->cookie_name : "session");
     iface->cookie_path = strdup(cfg->cookie_path ? cfg->cookie_path : "/");
     iface->cookie_domain = dup_or_null(cfg->cookie_domain);
     if (!iface->cookie_name || !iface->cookie_path ||
         (cfg->cookie_domain && !iface->cookie_domain))
         goto fail;
 
-    rc = crumb_signer_new(&iface->signer, &cfg->signer);
-    if (rc != CRUMB_OK)
-        goto fail;
-    rc = crumb_signer_add_key(iface->signer, cfg->secret_key,
-                              cfg->secret_key_len);
-    for (size_t i = 0; rc == CRUMB_OK && i < cfg->fallback_count; i++)
-        rc = crumb_signer_add_key(iface->signer, cfg->fallback_keys[i].bytes,
-                                  cfg->fallback_keys[i].len);
-    if (rc != CRUMB_OK)
-        goto fail;
+    if (has_key) {
+        rc = crumb_signer_new(&iface->signer, &cfg->signer);
+        if (rc != CRUMB_OK)
+            goto fail;
+        rc = crumb_signer_add_key(iface->signer, cfg->secret_key,
+                                  cfg->secret_key_len);
+        for (size_t i = 0; rc == CRUMB_OK && i < cfg->fallback_count; i++)
+            rc =
+                crumb_signer_add_key(iface->signer, cfg->fallback_keys[i].bytes,
+                                     cfg->fallback_keys[i].len);
+        if (rc != CRUMB_OK)
+            goto fail;
+    }
 
     /* Refuse now a cookie configuration that every save would refuse. */
     crumb_setcookie probe;
-    setcookie_base(iface, &probe);
+    crumb__setcookie_base(iface, &probe);
     probe.value = "x";
     char *text = NULL;
     size_t text_len = 0;
@@ -137,7 +141,12 @@ crumb_iface_new(crumb_iface **out, const crumb_config *cfg)
     if (rc != CRUMB_OK)
         goto fail;
 
-    if (cfg->secret_key_len < MIN_KEY_LEN)
+    if (cfg->store_uri) {
+        rc = crumb__iface_store_init(iface, cfg);
+        if (rc != CRUMB_OK)
+            goto fail;
+    }
+    if (has_key && cfg->secret_key_len < MIN_KEY_LEN)
         iface->warning = "secret key is shorter than 32 bytes: use "
                          "`crumb keygen` for a strong one";
     *out = iface;
@@ -182,6 +191,14 @@ crumb_open_reason_str(crumb_open_reason r)
         return "expired";
     case CRUMB_OPEN_TOO_LARGE:
         return "too large";
+    case CRUMB_OPEN_UNKNOWN_ID:
+        return "unknown session id";
+    case CRUMB_OPEN_IDLE_TIMEOUT:
+        return "idle timeout";
+    case CRUMB_OPEN_ABSOLUTE_TIMEOUT:
+        return "absolute timeout";
+    case CRUMB_OPEN_CORRUPT:
+        return "corrupt record";
     }
     return "unknown";
 }
@@ -190,8 +207,8 @@ crumb_open_reason_str(crumb_open_reason r)
  * Flask tags the session dict itself: a session whose only key is a tag
  * key (" t") is written as {" di": {" t__": v}}. Undo that on load.
  */
-static json_t *
-unwrap_root(json_t *root)
+json_t *
+crumb__unwrap_root(json_t *root)
 {
     if (crumb_tag_of(root) != CRUMB_TAG_DICT)
         return root;
@@ -227,6 +244,9 @@ crumb_iface_open(crumb_iface *iface, const char *cookie_header,
     const char *val = NULL;
     size_t vlen = 0;
     *out = NULL;
+    if (iface->store_uri)
+        return crumb__iface_store_open(iface, cookie_header, header_len, out,
+                                       reason);
 
     int rc = cookie_header ? crumb_cookie_get(cookie_header, header_len,
                                               iface->cookie_name, &val, &vlen)
@@ -236,11 +256,11 @@ crumb_iface_open(crumb_iface *iface, const char *cookie_header,
     } else if (rc == CRUMB_OK && vlen > 0) {
         rc = crumb_signer_loads(iface->signer, val, vlen,
                                 iface->cfg.permanent_lifetime,
-                                iface_now(iface), &data, NULL);
+                                crumb_iface_now(iface), &data, NULL);
         switch (rc) {
         case CRUMB_OK:
             why = CRUMB_OPEN_OK;
-            data = unwrap_root(data);
+            data = crumb__unwrap_root(data);
             if (!data)
                 why = CRUMB_OPEN_MALFORMED;
             break;
@@ -286,11 +306,11 @@ crumb_save_result_cleanup(crumb_save_result *res)
     res->set_cookie = NULL;
 }
 
-static int
-save_delete(crumb_iface *iface, crumb_save_result *res)
+int
+crumb__save_delete(crumb_iface *iface, crumb_save_result *res)
 {
     crumb_setcookie c;
-    setcookie_base(iface, &c);
+    crumb__setcookie_base(iface, &c);
     c.value = "";
     c.has_expires = 1;
     c.expires = 0;
@@ -309,6 +329,12 @@ crumb_iface_save(crumb_iface *iface, crumb_session *s, crumb_save_result *res)
 {
     memset(res, 0, sizeof *res);
     errbuf[0] = '\0';
+    if (iface->store_uri)
+        return crumb__iface_store_save(iface, s, res);
+    if (crumb_session_destroying(s))
+        crumb_session_clear(s);
+    if (crumb_session_regenerating(s))
+        crumb_session_mark_modified(s);
     int accessed = crumb_session_was_accessed(s);
     int modified = crumb_session_is_modified(s);
     int permanent = crumb_session_is_permanent(s);
@@ -320,13 +346,13 @@ crumb_iface_save(crumb_iface *iface, crumb_session *s, crumb_save_result *res)
             res->vary_cookie = accessed;
             return CRUMB_OK;
         }
-        return save_delete(iface, res);
+        return crumb__save_delete(iface, res);
     }
     res->vary_cookie = accessed;
     if (!modified && !(permanent && iface->cfg.refresh_each_request))
         return CRUMB_OK;
 
-    int64_t now = iface_now(iface);
+    int64_t now = crumb_iface_now(iface);
     json_t *root = crumb_tag_wrap_dict((json_t *)data);
     if (!root)
         return CRUMB_ENOMEM;
@@ -338,7 +364,7 @@ crumb_iface_save(crumb_iface *iface, crumb_session *s, crumb_save_result *res)
         return rc;
 
     crumb_setcookie c;
-    setcookie_base(iface, &c);
+    crumb__setcookie_base(iface, &c);
     c.value = value;
     if (permanent) {
         c.has_expires = 1;

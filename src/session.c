@@ -99,8 +99,7 @@ copy_printable(char *dst, size_t size, const char *src)
 }
 
 void
-crumb_session_set_client(crumb_session *s, const char *addr,
-                         const char *agent)
+crumb_session_set_client(crumb_session *s, const char *addr, const char *agent)
 {
     copy_printable(s->srv.addr, sizeof s->srv.addr, addr);
     copy_printable(s->srv.agent, sizeof s->srv.agent, agent);
@@ -328,8 +327,7 @@ ptr_set_new(json_t *root, const char *ptr, json_t *value)
     if (i == json_array_size(parent))
         return json_array_append_new(parent, value) == 0 ? CRUMB_OK
                                                          : CRUMB_ENOMEM;
-    return json_array_set_new(parent, i, value) == 0 ? CRUMB_OK
-                                                     : CRUMB_ENOMEM;
+    return json_array_set_new(parent, i, value) == 0 ? CRUMB_OK : CRUMB_ENOMEM;
 }
 
 static int
@@ -340,8 +338,7 @@ ptr_delete(json_t *root, const char *ptr)
     if (!parent)
         return CRUMB_ENOTFOUND;
     if (json_is_object(parent))
-        return json_object_del(parent, last) == 0 ? CRUMB_OK
-                                                  : CRUMB_ENOTFOUND;
+        return json_object_del(parent, last) == 0 ? CRUMB_OK : CRUMB_ENOTFOUND;
     size_t i;
     if (ptr_index(last, &i) != 0 || json_array_remove(parent, i) != 0)
         return CRUMB_ENOTFOUND;
@@ -431,8 +428,7 @@ crumb_session_changes_reset(crumb_session *s)
 }
 
 int
-crumb_session_apply_changes(json_t *data, const crumb_change *changes,
-                            size_t n)
+crumb_session_apply_changes(json_t *data, const crumb_change *changes, size_t n)
 {
     int result = CRUMB_OK;
     if (!json_is_object(data))
@@ -464,7 +460,8 @@ crumb_session_apply_changes(json_t *data, const crumb_change *changes,
     return result;
 }
 
-/* ---- reads ---------------------------------------------------------------- */
+/* ---- reads ----------------------------------------------------------------
+ */
 
 size_t
 crumb_session_count(crumb_session *s)

@@ -44,10 +44,20 @@ run_prog() {
 sections=("$@")
 [ ${#sections[@]} -eq 0 ] && sections=(unit fuzz cli interop http asan)
 
+# The unit tests (plain and asan) get a throwaway redis-server for the
+# redis store backend; without one they skip it.
+. "$ROOT/tests/lib/redis.sh"
+trap redis_stop EXIT
+with_redis() {
+    [ -n "${CRUMB_TEST_REDIS:-}" ] && return
+    redis_start || echo "no redis-server: redis store tests skipped"
+}
+
 for section in "${sections[@]}"; do
     echo "== $section"
     case $section in
     unit)
+        with_redis
         for t in build/tests/test_*; do
             [ -x "$t" ] && run_prog "unit/$(basename "$t")" 120 "$t"
         done
@@ -75,6 +85,7 @@ for section in "${sections[@]}"; do
         done
         ;;
     asan)
+        with_redis
         export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
         export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
         for t in build/asan/tests/test_*; do

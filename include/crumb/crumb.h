@@ -12,6 +12,7 @@
 #include <crumb/random.h>
 #include <crumb/session.h>
 #include <crumb/sign.h>
+#include <crumb/store.h>
 #include <crumb/tagjson.h>
 
 #endif

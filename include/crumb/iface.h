@@ -8,6 +8,7 @@
 #include <crumb/cookie.h>
 #include <crumb/session.h>
 #include <crumb/sign.h>
+#include <crumb/store.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -54,6 +55,21 @@ typedef struct crumb_config {
 
     crumb_clock_fn clock; /* NULL: crumb_clock_real */
     void *clock_ctx;
+
+    /*
+     * Server-side sessions: with a store URI ("memory:", "sqlite:PATH",
+     * "redis://HOST:PORT/DB") the cookie carries only a random 256-bit id
+     * and the data lives in the store. NULL: signed-cookie sessions.
+     * The secret key is optional in this mode.
+     */
+    const char *store_uri;
+    const crumb_store_options *store_options; /* NULL: defaults; copied */
+    int64_t idle_timeout;     /* seconds without a request; default 1800;
+                                 0 = off */
+    int64_t absolute_timeout; /* seconds since login/creation; default
+                                 43200; 0 = off */
+    int64_t touch_interval;   /* refresh last_seen at most this often;
+                                 default 15 seconds */
 } crumb_config;
 
 /**
@@ -99,7 +115,12 @@ typedef enum crumb_open_reason {
     CRUMB_OPEN_MALFORMED,     /* cookie is not a signed value / bad JSON */
     CRUMB_OPEN_BAD_SIGNATURE, /* no key verified it */
     CRUMB_OPEN_EXPIRED,       /* older than the permanent lifetime */
-    CRUMB_OPEN_TOO_LARGE      /* over the size bounds */
+    CRUMB_OPEN_TOO_LARGE,     /* over the size bounds */
+    CRUMB_OPEN_UNKNOWN_ID,    /* store: no such session (revoked, expired
+                                 and swept, or never issued) */
+    CRUMB_OPEN_IDLE_TIMEOUT,  /* store: idle longer than idle_timeout */
+    CRUMB_OPEN_ABSOLUTE_TIMEOUT, /* store: older than absolute_timeout */
+    CRUMB_OPEN_CORRUPT        /* store: the record could not be read */
 } crumb_open_reason;
 
 /** crumb_open_reason_str - "ok", "no cookie", "malformed", ... (static). */
@@ -110,8 +131,10 @@ const char *crumb_open_reason_str(crumb_open_reason r);
  *
  * @cookie_header may be NULL. A missing, malformed, forged or expired
  * cookie gives a new empty session and the reason in *reason (may be
- * NULL): never an error. Only out of memory fails.
- * Returns CRUMB_OK or CRUMB_ENOMEM.
+ * NULL): never an error. Only out of memory and (server-side) a store
+ * that cannot be reached fail; then no session is returned and the
+ * request should get a 503.
+ * Returns CRUMB_OK, CRUMB_ENOMEM, CRUMB_EUNAVAIL, CRUMB_ESTORE.
  * Lifetime: *out owned by the caller, crumb_session_free().
  */
 int crumb_iface_open(crumb_iface *iface, const char *cookie_header,
@@ -135,7 +158,12 @@ typedef struct crumb_save_result {
  * sessions. vary_cookie whenever the session was accessed.
  * A cookie over cookie_max_size is refused with CRUMB_ETOOBIG (details in
  * crumb_iface_errmsg()) and nothing is set.
- * Returns CRUMB_OK, CRUMB_ETOOBIG, CRUMB_EINVAL, CRUMB_ENOMEM, CRUMB_ECRYPTO.
+ * Server-side: the request's changes (the session's journal) are applied
+ * to the stored record under a version check and retried on conflict, so
+ * concurrent requests lose no update; regenerate and destroy happen here.
+ * Returns CRUMB_OK, CRUMB_ETOOBIG, CRUMB_EINVAL, CRUMB_ENOMEM, CRUMB_ECRYPTO,
+ * and server-side CRUMB_EUNAVAIL, CRUMB_ESTORE, CRUMB_ECONFLICT (still
+ * conflicting after many retries).
  * Lifetime: res->set_cookie is owned by @res; release with
  * crumb_save_result_cleanup(). On error @res holds nothing to release.
  */
@@ -145,8 +173,68 @@ int crumb_iface_save(crumb_iface *iface, crumb_session *s,
 /** crumb_save_result_cleanup - free what @res holds; accepts NULL. */
 void crumb_save_result_cleanup(crumb_save_result *res);
 
-/** crumb_iface_signer - the interface's signer (borrowed, read-only). */
+/** crumb_iface_signer - the interface's signer (borrowed, read-only);
+ * NULL server-side without a secret key. */
 const crumb_signer *crumb_iface_signer(const crumb_iface *iface);
+
+/** crumb_iface_server_side - 1 when sessions live in a store. */
+int crumb_iface_server_side(const crumb_iface *iface);
+
+/** One stored session, as a session list shows it. */
+typedef struct crumb_session_info {
+    char handle[17]; /* crumb_session_handle(): never the cookie id */
+    int64_t created, last_seen, expires_at;
+    char user[65], addr[47], agent[65];
+    int current; /* the session passed as @current */
+} crumb_session_info;
+
+/**
+ * crumb_iface_list_sessions - the live sessions of @user, most recently
+ * seen first; the one that is @current (may be NULL) is marked.
+ * Returns CRUMB_OK, CRUMB_EUNSUPPORTED (cookie sessions), CRUMB_EINVAL,
+ * CRUMB_EUNAVAIL, CRUMB_ESTORE, CRUMB_ENOMEM.
+ * Lifetime: *out malloc'd (free()), *n entries; NULL when none.
+ */
+int crumb_iface_list_sessions(crumb_iface *iface, const char *user,
+                              const crumb_session *current,
+                              crumb_session_info **out, size_t *n);
+
+/**
+ * crumb_iface_revoke_session - end @user's session named @handle.
+ * Returns CRUMB_OK, CRUMB_ENOTFOUND (no such session of that user),
+ * CRUMB_EUNSUPPORTED, CRUMB_EUNAVAIL, CRUMB_ESTORE.
+ */
+int crumb_iface_revoke_session(crumb_iface *iface, const char *user,
+                               const char *handle);
+
+/**
+ * crumb_iface_revoke_user - end every session of @user except @keep (may
+ * be NULL: all). @count (may be NULL) receives how many ended.
+ * Returns CRUMB_OK, CRUMB_EUNSUPPORTED, CRUMB_EINVAL, CRUMB_EUNAVAIL,
+ * CRUMB_ESTORE.
+ */
+int crumb_iface_revoke_user(crumb_iface *iface, const char *user,
+                            const crumb_session *keep, size_t *count);
+
+/**
+ * crumb_iface_gc - remove expired records now (a store also expires them
+ * on its own: SQLite by this sweep, Redis by key TTLs).
+ * Returns CRUMB_OK, CRUMB_EUNSUPPORTED, CRUMB_EUNAVAIL, CRUMB_ESTORE.
+ */
+int crumb_iface_gc(crumb_iface *iface, size_t *removed);
+
+/**
+ * crumb_iface_store_acquire / release - borrow a store handle of the
+ * interface's store for other shared state (login throttling counters,
+ * remember-me tokens). NULL with cookie sessions or on failure (see
+ * crumb_iface_errmsg()). Release every handle acquired, on the same
+ * thread. Lifetime: until released.
+ */
+crumb_store *crumb_iface_store_acquire(crumb_iface *iface);
+void crumb_iface_store_release(crumb_iface *iface, crumb_store *st);
+
+/** crumb_iface_now - the interface's clock (the configured one). */
+int64_t crumb_iface_now(const crumb_iface *iface);
 
 #ifdef __cplusplus
 }

@@ -315,7 +315,19 @@ db_wal(crumb_users *u, int in_memory)
     int rc = db_prepare(u, "PRAGMA journal_mode = WAL", &st);
     if (rc != CRUMB_OK)
         return rc;
-    if (sqlite3_step(st) != SQLITE_ROW) {
+    /* Switching a new file to WAL takes an exclusive lock for which SQLite
+     * does not call the busy handler: retry while another process holds
+     * it (several processes opening a new file at once). */
+    int step = sqlite3_step(st);
+    for (int waited = 0; ((step & 0xff) == SQLITE_BUSY ||
+                          (step & 0xff) == SQLITE_LOCKED) &&
+                         waited < 5000;
+         waited += 10) {
+        sqlite3_reset(st);
+        sqlite3_sleep(10);
+        step = sqlite3_step(st);
+    }
+    if (step != SQLITE_ROW) {
         rc = db_fail(u, "journal_mode");
     } else {
         const char *mode = (const char *)sqlite3_column_text(st, 0);

@@ -1,0 +1,44 @@
+/* iface_internal.h - the session interface's state, shared by the cookie
+ * mode (iface_cookie.c) and the store mode (iface_store.c). */
+#ifndef CRUMB_IFACE_INTERNAL_H
+#define CRUMB_IFACE_INTERNAL_H
+
+#include <pthread.h>
+
+#include <crumb/iface.h>
+#include <crumb/store.h>
+
+#define CRUMB__POOL_MAX 64
+
+struct crumb_iface {
+    crumb_config cfg;     /* strings below are our copies */
+    crumb_signer *signer; /* NULL server-side without a key */
+    char *cookie_name, *cookie_domain, *cookie_path;
+    const char *warning;
+
+    /* Store mode (store_uri set). */
+    char *store_uri;
+    char *store_prefix;
+    crumb_store_options store_opts;
+    crumb_store *store; /* memory: the one handle all threads share */
+    int store_shared;   /* memory: one handle for every thread */
+    pthread_mutex_t pool_lock;
+    crumb_store *pool[CRUMB__POOL_MAX];
+    size_t pool_len;
+};
+
+extern _Thread_local char crumb__iface_errbuf[256];
+
+void crumb__setcookie_base(const crumb_iface *iface, crumb_setcookie *c);
+json_t *crumb__unwrap_root(json_t *root);
+int crumb__save_delete(crumb_iface *iface, crumb_save_result *res);
+
+int crumb__iface_store_init(crumb_iface *iface, const crumb_config *cfg);
+void crumb__iface_store_cleanup(crumb_iface *iface);
+int crumb__iface_store_open(crumb_iface *iface, const char *cookie_header,
+                            size_t header_len, crumb_session **out,
+                            crumb_open_reason *reason);
+int crumb__iface_store_save(crumb_iface *iface, crumb_session *s,
+                            crumb_save_result *res);
+
+#endif

@@ -1,0 +1,622 @@
+/* iface_store.c - server-side sessions: a random id in the cookie, the
+ * data in a store, saved as the request's changes under a version check. */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <crumb/base64.h>
+#include <crumb/error.h>
+#include <crumb/iface.h>
+#include <crumb/random.h>
+#include <crumb/tagjson.h>
+
+#include "iface_internal.h"
+#include "internal.h"
+
+#define ID_BYTES 32 /* 256 bits from the CSPRNG */
+#define ID_CHARS 43 /* their URL-safe base64 */
+#define SAVE_RETRIES 100
+
+/* ---- the pool of store handles ------------------------------------------- */
+
+static int
+pool_open(crumb_iface *iface, crumb_store **out)
+{
+    char why[200] = "";
+    crumb_store_options o = iface->store_opts;
+    o.errbuf = why;
+    o.errbuf_size = sizeof why;
+    int rc = crumb_store_open(out, iface->store_uri, &o);
+    if (rc != CRUMB_OK)
+        snprintf(crumb__iface_errbuf, sizeof crumb__iface_errbuf,
+                 "store %s: %s", iface->store_uri,
+                 why[0] ? why : crumb_strerror(rc));
+    return rc;
+}
+
+crumb_store *
+crumb_iface_store_acquire(crumb_iface *iface)
+{
+    if (!iface->store_uri)
+        return NULL;
+    if (iface->store_shared)
+        return iface->store;
+    crumb_store *st = NULL;
+    pthread_mutex_lock(&iface->pool_lock);
+    if (iface->pool_len > 0)
+        st = iface->pool[--iface->pool_len];
+    pthread_mutex_unlock(&iface->pool_lock);
+    if (!st && pool_open(iface, &st) != CRUMB_OK)
+        return NULL;
+    return st;
+}
+
+void
+crumb_iface_store_release(crumb_iface *iface, crumb_store *st)
+{
+    if (!st || iface->store_shared)
+        return;
+    pthread_mutex_lock(&iface->pool_lock);
+    if (iface->pool_len < CRUMB__POOL_MAX) {
+        iface->pool[iface->pool_len++] = st;
+        st = NULL;
+    }
+    pthread_mutex_unlock(&iface->pool_lock);
+    crumb_store_close(st);
+}
+
+int
+crumb__iface_store_init(crumb_iface *iface, const crumb_config *cfg)
+{
+    if (cfg->store_options)
+        iface->store_opts = *cfg->store_options;
+    else
+        crumb_store_options_init(&iface->store_opts);
+    iface->store_opts.errbuf = NULL;
+    iface->store_opts.errbuf_size = 0;
+    iface->store_uri = strdup(cfg->store_uri);
+    if (!iface->store_uri)
+        return CRUMB_ENOMEM;
+    if (iface->store_opts.prefix) {
+        iface->store_prefix = strdup(iface->store_opts.prefix);
+        if (!iface->store_prefix)
+            return CRUMB_ENOMEM;
+        iface->store_opts.prefix = iface->store_prefix;
+    }
+    if (pthread_mutex_init(&iface->pool_lock, NULL) != 0)
+        return CRUMB_ENOMEM;
+    /* Open one handle now: a bad URI or file fails at start, not at the
+     * first request. A Redis that is down is not fatal: requests get 503
+     * until it is back. */
+    crumb_store *st = NULL;
+    int rc = pool_open(iface, &st);
+    if (rc == CRUMB_EUNAVAIL) {
+        iface->warning = "the session store is unreachable for now";
+    } else if (rc != CRUMB_OK) {
+        pthread_mutex_destroy(&iface->pool_lock);
+        return rc;
+    }
+    iface->store_shared = st && !strcmp(crumb_store_scheme(st), "memory");
+    if (st && iface->store_shared)
+        iface->store = st;
+    else if (st)
+        iface->pool[iface->pool_len++] = st;
+    return CRUMB_OK;
+}
+
+void
+crumb__iface_store_cleanup(crumb_iface *iface)
+{
+    if (!iface->store_uri)
+        return;
+    for (size_t i = 0; i < iface->pool_len; i++)
+        crumb_store_close(iface->pool[i]);
+    if (iface->store_shared)
+        crumb_store_close(iface->store);
+    pthread_mutex_destroy(&iface->pool_lock);
+    free(iface->store_uri);
+    free(iface->store_prefix);
+}
+
+int
+crumb_iface_server_side(const crumb_iface *iface)
+{
+    return iface->store_uri != NULL;
+}
+
+/* ---- ids, keys, expiry -----------------------------------------------------
+ */
+
+static int
+id_valid(const char *id, size_t len)
+{
+    unsigned char raw[CRUMB_B64_DECODED_MAX(ID_CHARS)];
+    return len == ID_CHARS && crumb_b64url_decode(id, len, raw) == ID_BYTES;
+}
+
+static int
+key_of(const char *id, size_t len, unsigned char key[32])
+{
+    unsigned int n = 0;
+    return EVP_Digest(id, len, key, &n, EVP_sha256(), NULL) == 1 && n == 32
+               ? CRUMB_OK
+               : CRUMB_ECRYPTO;
+}
+
+static void
+set_identity(crumb__session_srv *srv, const char *id, size_t len,
+             const unsigned char key[32])
+{
+    static const char hex[] = "0123456789abcdef";
+    memcpy(srv->id, id, len);
+    srv->id[len] = '\0';
+    memcpy(srv->key, key, 32);
+    for (int i = 0; i < 8; i++) {
+        srv->handle[2 * i] = hex[key[i] >> 4];
+        srv->handle[2 * i + 1] = hex[key[i] & 15];
+    }
+    srv->handle[16] = '\0';
+}
+
+static int
+new_identity(crumb__session_srv *srv)
+{
+    char id[ID_CHARS + 2];
+    unsigned char key[32];
+    int rc = crumb_random_token(ID_BYTES, id, sizeof id);
+    if (rc == CRUMB_OK)
+        rc = key_of(id, ID_CHARS, key);
+    if (rc == CRUMB_OK)
+        set_identity(srv, id, ID_CHARS, key);
+    OPENSSL_cleanse(id, sizeof id);
+    return rc;
+}
+
+/* The earliest of: idle deadline, absolute deadline, permanent lifetime.
+ * The lifetime bound also keeps records from living forever with both
+ * timeouts off. */
+static int64_t
+expiry(const crumb_iface *iface, int64_t created, int64_t now)
+{
+    int64_t e = now + iface->cfg.permanent_lifetime;
+    if (iface->cfg.idle_timeout > 0 && now + iface->cfg.idle_timeout < e)
+        e = now + iface->cfg.idle_timeout;
+    if (iface->cfg.absolute_timeout > 0 &&
+        created + iface->cfg.absolute_timeout < e)
+        e = created + iface->cfg.absolute_timeout;
+    return e;
+}
+
+/* ---- open -----------------------------------------------------------------
+ */
+
+static int
+fresh_session(crumb_session **out, crumb_open_reason *reason,
+              crumb_open_reason why)
+{
+    *out = crumb_session_new();
+    if (reason)
+        *reason = why;
+    return *out ? CRUMB_OK : CRUMB_ENOMEM;
+}
+
+/* Record bytes -> session data; NULL when they do not parse. */
+static json_t *
+record_data(const crumb_store_record *rec)
+{
+    json_t *data = NULL;
+    if (crumb_tagjson_loads((const char *)rec->data, rec->len, &data) !=
+        CRUMB_OK)
+        return NULL;
+    return crumb__unwrap_root(data);
+}
+
+int
+crumb__iface_store_open(crumb_iface *iface, const char *cookie_header,
+                        size_t header_len, crumb_session **out,
+                        crumb_open_reason *reason)
+{
+    const char *val = NULL;
+    size_t vlen = 0;
+    int rc = cookie_header ? crumb_cookie_get(cookie_header, header_len,
+                                              iface->cookie_name, &val, &vlen)
+                           : CRUMB_ENOTFOUND;
+    if (rc == CRUMB_ETOOBIG)
+        return fresh_session(out, reason, CRUMB_OPEN_TOO_LARGE);
+    if (rc != CRUMB_OK || vlen == 0)
+        return fresh_session(out, reason, CRUMB_OPEN_NO_COOKIE);
+    if (!id_valid(val, vlen))
+        return fresh_session(out, reason, CRUMB_OPEN_MALFORMED);
+
+    unsigned char key[32];
+    rc = key_of(val, vlen, key);
+    if (rc != CRUMB_OK)
+        return rc;
+    crumb_store *st = crumb_iface_store_acquire(iface);
+    if (!st)
+        return CRUMB_EUNAVAIL;
+    int64_t now = crumb_iface_now(iface);
+    crumb_store_record rec;
+    memset(&rec, 0, sizeof rec);
+    crumb_store_set_errmsg(st, "%s", "");
+    rc = crumb_store_load(st, key, now, &rec);
+    crumb_open_reason why = CRUMB_OPEN_OK;
+    json_t *data = NULL;
+    if (rc == CRUMB_ENOTFOUND) {
+        why = crumb_store_errmsg(st)[0] ? CRUMB_OPEN_CORRUPT
+                                        : CRUMB_OPEN_UNKNOWN_ID;
+        if (why == CRUMB_OPEN_CORRUPT)
+            snprintf(crumb__iface_errbuf, sizeof crumb__iface_errbuf, "%s",
+                     crumb_store_errmsg(st));
+    } else if (rc != CRUMB_OK) {
+        snprintf(crumb__iface_errbuf, sizeof crumb__iface_errbuf, "%s",
+                 crumb_store_errmsg(st));
+        crumb_iface_store_release(iface, st);
+        return rc;
+    } else if (iface->cfg.idle_timeout > 0 &&
+               now - rec.last_seen >= iface->cfg.idle_timeout) {
+        why = CRUMB_OPEN_IDLE_TIMEOUT;
+    } else if (iface->cfg.absolute_timeout > 0 &&
+               now - rec.created >= iface->cfg.absolute_timeout) {
+        why = CRUMB_OPEN_ABSOLUTE_TIMEOUT;
+    } else if (!(data = record_data(&rec))) {
+        why = CRUMB_OPEN_CORRUPT;
+        snprintf(crumb__iface_errbuf, sizeof crumb__iface_errbuf,
+                 "session record does not parse");
+    }
+    /* A session past its timeout is gone for good, at once. */
+    if (why == CRUMB_OPEN_IDLE_TIMEOUT || why == CRUMB_OPEN_ABSOLUTE_TIMEOUT ||
+        why == CRUMB_OPEN_CORRUPT)
+        (void)crumb_store_destroy(st, key);
+    crumb_iface_store_release(iface, st);
+
+    if (why != CRUMB_OPEN_OK) {
+        crumb_store_record_cleanup(&rec);
+        return fresh_session(out, reason, why);
+    }
+    crumb_session *s = crumb_session_new_from(data, 1);
+    if (!s) {
+        crumb_store_record_cleanup(&rec);
+        return CRUMB_ENOMEM;
+    }
+    crumb_session_set_new(s, 0);
+    crumb__session_srv *srv = crumb__session_srv_of(s);
+    set_identity(srv, val, vlen, key);
+    srv->version = rec.version;
+    srv->created = rec.created;
+    srv->last_seen = rec.last_seen;
+    memcpy(srv->user, rec.user, sizeof srv->user);
+    memcpy(srv->addr, rec.addr, sizeof srv->addr);
+    memcpy(srv->agent, rec.agent, sizeof srv->agent);
+    crumb_store_record_cleanup(&rec);
+    *out = s;
+    if (reason)
+        *reason = CRUMB_OPEN_OK;
+    return CRUMB_OK;
+}
+
+/* ---- save -----------------------------------------------------------------
+ */
+
+/* The record for @data (tagged, wrapped like Flask's root) and @srv. */
+static int
+fill_record(crumb_store_record *rec, const json_t *data,
+            const crumb__session_srv *srv)
+{
+    json_t *root = crumb_tag_wrap_dict((json_t *)data);
+    if (!root)
+        return CRUMB_ENOMEM;
+    char *text = NULL;
+    size_t len = 0;
+    int rc = crumb_tagjson_dumps(root, &text, &len);
+    json_decref(root);
+    if (rc != CRUMB_OK)
+        return rc;
+    free(rec->data);
+    rec->data = (unsigned char *)text;
+    rec->len = len;
+    memcpy(rec->user, srv->user, sizeof rec->user);
+    memcpy(rec->addr, srv->addr, sizeof rec->addr);
+    memcpy(rec->agent, srv->agent, sizeof rec->agent);
+    return CRUMB_OK;
+}
+
+static int
+set_id_cookie(crumb_iface *iface, crumb_session *s, int64_t now,
+              crumb_save_result *res)
+{
+    crumb_setcookie c;
+    crumb__setcookie_base(iface, &c);
+    c.value = crumb__session_srv_of(s)->id;
+    if (crumb_session_is_permanent(s)) {
+        c.has_expires = 1;
+        c.expires = now + iface->cfg.permanent_lifetime;
+        c.has_max_age = 1;
+        c.max_age = iface->cfg.permanent_lifetime;
+    }
+    size_t len;
+    int rc = crumb_setcookie_format(&c, &res->set_cookie, &len);
+    if (rc == CRUMB_OK)
+        res->vary_cookie = 1;
+    return rc;
+}
+
+/* Stores the session under a new id (creation, or regeneration). */
+static int
+create_record(crumb_iface *iface, crumb_store *st, crumb_session *s,
+              int64_t now)
+{
+    crumb__session_srv *srv = crumb__session_srv_of(s);
+    crumb_store_record rec;
+    memset(&rec, 0, sizeof rec);
+    int rc = fill_record(&rec, crumb_session_data(s), srv);
+    for (int attempt = 0; rc == CRUMB_OK && attempt < 3; attempt++) {
+        rc = new_identity(srv);
+        if (rc != CRUMB_OK)
+            break;
+        rec.created = rec.last_seen = now;
+        rec.expires_at = expiry(iface, now, now);
+        rc = crumb_store_save(st, srv->key, &rec, 0, now);
+        if (rc != CRUMB_ECONFLICT) /* a clash of 256-bit ids: try again */
+            break;
+    }
+    if (rc == CRUMB_OK) {
+        srv->version = rec.version;
+        srv->created = srv->last_seen = now;
+    }
+    crumb_store_record_cleanup(&rec);
+    return rc;
+}
+
+/*
+ * Writes the request's changes: first optimistically the whole data as it
+ * is now (right when nobody else saved since our load); on a version
+ * conflict, reload the record, replay this request's journal on it and try
+ * again. So concurrent requests each add their own changes.
+ */
+static int
+update_record(crumb_iface *iface, crumb_store *st, crumb_session *s,
+              int64_t now, int *gone)
+{
+    crumb__session_srv *srv = crumb__session_srv_of(s);
+    const crumb_change *changes;
+    size_t n = crumb_session_changes(s, &changes);
+    crumb_store_record rec;
+    memset(&rec, 0, sizeof rec);
+    int64_t expected = srv->version, created = srv->created;
+    int rc = fill_record(&rec, crumb_session_data(s), srv);
+    for (int attempt = 0; rc == CRUMB_OK; attempt++) {
+        rec.created = created;
+        rec.last_seen = now;
+        rec.expires_at = expiry(iface, created, now);
+        rc = crumb_store_save(st, srv->key, &rec, expected, now);
+        if (rc != CRUMB_ECONFLICT || attempt == SAVE_RETRIES)
+            break;
+        if (attempt > 2)
+            sched_yield();
+        crumb_store_record fresh;
+        memset(&fresh, 0, sizeof fresh);
+        rc = crumb_store_load(st, srv->key, now, &fresh);
+        if (rc != CRUMB_OK) {
+            crumb_store_record_cleanup(&fresh);
+            break;
+        }
+        json_t *data = record_data(&fresh);
+        if (!data) {
+            crumb_store_record_cleanup(&fresh);
+            rc = CRUMB_ESTORE;
+            break;
+        }
+        crumb_session_apply_changes(data, changes, n);
+        rc = fill_record(&rec, data, srv);
+        json_decref(data);
+        expected = fresh.version;
+        created = fresh.created;
+        crumb_store_record_cleanup(&fresh);
+    }
+    if (rc == CRUMB_ENOTFOUND) {
+        /* Revoked or expired while this request ran: its changes go with
+         * it, and the browser is told to drop the cookie. */
+        *gone = 1;
+        rc = CRUMB_OK;
+    } else if (rc == CRUMB_OK) {
+        srv->version = rec.version;
+        srv->last_seen = now;
+    }
+    crumb_store_record_cleanup(&rec);
+    return rc;
+}
+
+int
+crumb__iface_store_save(crumb_iface *iface, crumb_session *s,
+                        crumb_save_result *res)
+{
+    crumb__session_srv *srv = crumb__session_srv_of(s);
+    int accessed = crumb_session_was_accessed(s);
+    int modified = crumb_session_is_modified(s) || srv->meta_changed;
+    const json_t *data = crumb_session_data(s);
+    int empty = json_object_size(data) == 0;
+    int64_t now = crumb_iface_now(iface);
+    res->vary_cookie = accessed;
+
+    if (srv->version == 0 && (empty || srv->destroy))
+        return CRUMB_OK; /* nothing stored, nothing to store */
+
+    crumb_store *st = crumb_iface_store_acquire(iface);
+    if (!st)
+        return CRUMB_EUNAVAIL;
+    int rc = CRUMB_OK, gone = 0;
+    if (srv->version == 0) {
+        rc = create_record(iface, st, s, now);
+        if (rc == CRUMB_OK)
+            rc = set_id_cookie(iface, s, now, res);
+    } else if (srv->destroy || (empty && modified)) {
+        rc = crumb_store_destroy(st, srv->key);
+        if (rc == CRUMB_ENOTFOUND)
+            rc = CRUMB_OK;
+        gone = 1;
+    } else if (srv->regenerate) {
+        unsigned char old[32];
+        memcpy(old, srv->key, 32);
+        rc = create_record(iface, st, s, now);
+        if (rc == CRUMB_OK) {
+            rc = crumb_store_destroy(st, old);
+            if (rc == CRUMB_ENOTFOUND)
+                rc = CRUMB_OK;
+        }
+        if (rc == CRUMB_OK)
+            rc = set_id_cookie(iface, s, now, res);
+    } else {
+        if (modified)
+            rc = update_record(iface, st, s, now, &gone);
+        else if (now - srv->last_seen >= iface->cfg.touch_interval) {
+            rc = crumb_store_touch(st, srv->key, now,
+                                   expiry(iface, srv->created, now), now);
+            if (rc == CRUMB_ENOTFOUND) {
+                gone = 1;
+                rc = CRUMB_OK;
+            }
+        }
+        if (rc == CRUMB_OK && !gone && crumb_session_is_permanent(s) &&
+            iface->cfg.refresh_each_request)
+            rc = set_id_cookie(iface, s, now, res);
+    }
+    if (rc != CRUMB_OK && rc != CRUMB_ENOMEM && !crumb__iface_errbuf[0])
+        snprintf(crumb__iface_errbuf, sizeof crumb__iface_errbuf, "%s",
+                 crumb_store_errmsg(st));
+    crumb_iface_store_release(iface, st);
+    if (rc == CRUMB_OK) {
+        crumb_session_changes_reset(s);
+        srv->regenerate = srv->destroy = srv->meta_changed = 0;
+        if (gone) {
+            srv->version = 0;
+            rc = crumb__save_delete(iface, res);
+        }
+    }
+    return rc;
+}
+
+/* ---- listing and revoking ------------------------------------------------ */
+
+static int
+with_store(crumb_iface *iface, crumb_store **st)
+{
+    if (!iface->store_uri)
+        return CRUMB_EUNSUPPORTED;
+    *st = crumb_iface_store_acquire(iface);
+    return *st ? CRUMB_OK : CRUMB_EUNAVAIL;
+}
+
+int
+crumb_iface_list_sessions(crumb_iface *iface, const char *user,
+                          const crumb_session *current,
+                          crumb_session_info **out, size_t *n)
+{
+    crumb_store *st;
+    *out = NULL;
+    *n = 0;
+    if (!user || !*user)
+        return CRUMB_EINVAL;
+    int rc = with_store(iface, &st);
+    if (rc != CRUMB_OK)
+        return rc;
+    crumb_store_record *recs = NULL;
+    size_t count = 0;
+    rc = crumb_store_list_user(st, user, crumb_iface_now(iface), &recs, &count);
+    crumb_iface_store_release(iface, st);
+    if (rc != CRUMB_OK)
+        return rc;
+    crumb_session_info *info = count ? calloc(count, sizeof *info) : NULL;
+    if (count && !info) {
+        crumb_store_records_free(recs, count);
+        return CRUMB_ENOMEM;
+    }
+    const unsigned char *cur =
+        current ? crumb__session_srv_of((crumb_session *)current)->key : NULL;
+    int cur_set = current && crumb_session_handle(current)[0];
+    for (size_t i = 0; i < count; i++) {
+        crumb__session_srv tmp;
+        memset(&tmp, 0, sizeof tmp);
+        set_identity(&tmp, "", 0, recs[i].key);
+        memcpy(info[i].handle, tmp.handle, sizeof info[i].handle);
+        info[i].created = recs[i].created;
+        info[i].last_seen = recs[i].last_seen;
+        info[i].expires_at = recs[i].expires_at;
+        memcpy(info[i].user, recs[i].user, sizeof info[i].user);
+        memcpy(info[i].addr, recs[i].addr, sizeof info[i].addr);
+        memcpy(info[i].agent, recs[i].agent, sizeof info[i].agent);
+        info[i].current = cur_set && !memcmp(cur, recs[i].key, 32);
+    }
+    crumb_store_records_free(recs, count);
+    *out = info;
+    *n = count;
+    return CRUMB_OK;
+}
+
+int
+crumb_iface_revoke_session(crumb_iface *iface, const char *user,
+                           const char *handle)
+{
+    crumb_store *st;
+    if (!user || !*user || !handle || strlen(handle) != 16)
+        return CRUMB_ENOTFOUND;
+    int rc = with_store(iface, &st);
+    if (rc != CRUMB_OK)
+        return rc;
+    crumb_store_record *recs = NULL;
+    size_t count = 0;
+    rc = crumb_store_list_user(st, user, crumb_iface_now(iface), &recs, &count);
+    if (rc == CRUMB_OK) {
+        rc = CRUMB_ENOTFOUND;
+        for (size_t i = 0; i < count; i++) {
+            crumb__session_srv tmp;
+            memset(&tmp, 0, sizeof tmp);
+            set_identity(&tmp, "", 0, recs[i].key);
+            if (!strcmp(tmp.handle, handle)) {
+                rc = crumb_store_destroy(st, recs[i].key);
+                break;
+            }
+        }
+    }
+    crumb_store_records_free(recs, count);
+    crumb_iface_store_release(iface, st);
+    return rc;
+}
+
+int
+crumb_iface_revoke_user(crumb_iface *iface, const char *user,
+                        const crumb_session *keep, size_t *count)
+{
+    crumb_store *st;
+    if (count)
+        *count = 0;
+    if (!user || !*user)
+        return CRUMB_EINVAL;
+    int rc = with_store(iface, &st);
+    if (rc != CRUMB_OK)
+        return rc;
+    const unsigned char *except = NULL;
+    if (keep && crumb_session_handle(keep)[0])
+        except = crumb__session_srv_of((crumb_session *)keep)->key;
+    rc = crumb_store_destroy_user(st, user, except, count);
+    crumb_iface_store_release(iface, st);
+    return rc;
+}
+
+int
+crumb_iface_gc(crumb_iface *iface, size_t *removed)
+{
+    crumb_store *st;
+    if (removed)
+        *removed = 0;
+    int rc = with_store(iface, &st);
+    if (rc != CRUMB_OK)
+        return rc;
+    rc = crumb_store_gc(st, crumb_iface_now(iface), removed);
+    crumb_iface_store_release(iface, st);
+    return rc;
+}

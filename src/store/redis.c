@@ -1,0 +1,860 @@
+/* redis.c - the redis:// store: records as hashes, CAS in Lua scripts. */
+#include <errno.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "store/store_int.h"
+
+/*
+ * Layout, under a prefix P (default "crumb"):
+ *   P:s:<hex key>  hash: data version created last_seen expires_at user
+ *                  addr agent; PEXPIRE'd to expires_at
+ *   P:u:<user>     set of the hex keys of that user's records; its TTL is
+ *                  the longest of its members'
+ *   P:c:<name>     hash: v exp (a counter)
+ *   P:k:<name>     hash: d exp (a kv value)
+ *
+ * Expiry is checked twice. The caller's `now` decides what is live (every
+ * script and every read compares expires_at with it), and Redis' own key
+ * TTL removes the data. The TTL is set relative, PEXPIRE (expires_at -
+ * now) * 1000, rather than PEXPIREAT expires_at, so that a skew between
+ * the caller's clock and Redis' does not expire records early.
+ *
+ * Every read-check-write is one Lua script, so it is atomic on the server.
+ * Scripts touch keys other than KEYS[] (the user index), which is fine on
+ * a single Redis, not on Redis Cluster.
+ *
+ * Failures: the context has a connect timeout and a command timeout, so a
+ * down or stuck Redis is CRUMB_EUNAVAIL after at most those, never a hang.
+ * After an I/O error the context is dropped; the next call reconnects.
+ * A handle belongs to one thread at a time.
+ */
+
+#include "store/redis_scripts.h"
+
+#define PREFIX_MAX 64
+#define HEX_LEN (2 * CRUMB_STORE_KEY_LEN)
+/* The longest key: prefix ":x:" name. */
+#define RKEY_MAX (PREFIX_MAX + 3 + CRUMB_STORE_NAME_MAX + 1)
+
+typedef struct rstore {
+    redisContext *c;
+    char host[256];
+    int port;
+    int db;
+    char prefix[PREFIX_MAX + 1];
+    struct timeval connect_tv;
+    struct timeval cmd_tv;
+    size_t max_data;
+    char sha[S_COUNT][41];
+} rstore;
+
+/* A command's arguments: pointers and lengths, numbers formatted into
+ * room of their own. */
+typedef struct args {
+    int n;
+    const char *v[20];
+    size_t l[20];
+    char num[20][24];
+} args;
+
+static void
+arg_bytes(args *a, const void *p, size_t len)
+{
+    a->v[a->n] = p;
+    a->l[a->n] = len;
+    a->n++;
+}
+
+static void
+arg_str(args *a, const char *s)
+{
+    arg_bytes(a, s, strlen(s));
+}
+
+static void
+arg_int(args *a, int64_t v)
+{
+    int len = snprintf(a->num[a->n], sizeof(a->num[0]), "%" PRId64, v);
+    arg_bytes(a, a->num[a->n], (size_t)len);
+}
+
+static void
+rkey(const rstore *r, char kind, const char *name, char *out)
+{
+    snprintf(out, RKEY_MAX, "%s:%c:%s", r->prefix, kind, name);
+}
+
+static void
+skey(const rstore *r, const unsigned char *key, char *out, char *hex)
+{
+    crumb__store_hex(key, CRUMB_STORE_KEY_LEN, hex);
+    rkey(r, 's', hex, out);
+}
+
+static void
+drop(rstore *r)
+{
+    if (r->c)
+        redisFree(r->c);
+    r->c = NULL;
+}
+
+static int
+ensure(crumb_store *st, rstore *r)
+{
+    if (r->c)
+        return CRUMB_OK;
+    r->c = redisConnectWithTimeout(r->host, r->port, r->connect_tv);
+    if (!r->c || r->c->err) {
+        crumb_store_set_errmsg(st, "redis %s:%d: %s", r->host, r->port,
+                               r->c ? r->c->errstr : "out of memory");
+        drop(r);
+        return CRUMB_EUNAVAIL;
+    }
+    if (redisSetTimeout(r->c, r->cmd_tv) != REDIS_OK) {
+        crumb_store_set_errmsg(st, "redis: cannot set the timeout");
+        drop(r);
+        return CRUMB_EUNAVAIL;
+    }
+    if (r->db != 0) {
+        redisReply *rep = redisCommand(r->c, "SELECT %d", r->db);
+        int ok = rep && rep->type == REDIS_REPLY_STATUS;
+        if (!ok)
+            crumb_store_set_errmsg(st, "redis SELECT %d: %s", r->db,
+                                   rep && rep->type == REDIS_REPLY_ERROR
+                                       ? rep->str
+                                       : r->c->errstr);
+        int transport = !rep;
+        freeReplyObject(rep);
+        if (!ok) {
+            drop(r);
+            return transport ? CRUMB_EUNAVAIL : CRUMB_ESTORE;
+        }
+    }
+    return CRUMB_OK;
+}
+
+/* An error reply as a status: states where Redis cannot serve yet count
+ * as unreachable, the rest as store failures. */
+static int
+reply_error(crumb_store *st, const redisReply *rep)
+{
+    static const char *const transient[] = {"LOADING", "BUSY", "MASTERDOWN",
+                                            "TRYAGAIN", "READONLY"};
+    crumb_store_set_errmsg(st, "redis: %s", rep->str);
+    for (size_t i = 0; i < sizeof(transient) / sizeof(transient[0]); i++) {
+        size_t n = strlen(transient[i]);
+        if (strncmp(rep->str, transient[i], n) == 0)
+            return CRUMB_EUNAVAIL;
+    }
+    return CRUMB_ESTORE;
+}
+
+/* Send one command. Returns the reply (never an error reply) or NULL with
+ * *rc set; a transport failure drops the connection. */
+static redisReply *
+run(crumb_store *st, rstore *r, args *a, int *rc)
+{
+    *rc = ensure(st, r);
+    if (*rc != CRUMB_OK)
+        return NULL;
+    redisReply *rep = redisCommandArgv(r->c, a->n, a->v, a->l);
+    if (!rep) {
+        crumb_store_set_errmsg(st, "redis %s:%d: %s", r->host, r->port,
+                               r->c->err == REDIS_ERR_IO && errno == EAGAIN
+                                   ? "timeout"
+                                   : r->c->errstr);
+        *rc = r->c->err == REDIS_ERR_OOM ? CRUMB_ENOMEM : CRUMB_EUNAVAIL;
+        drop(r);
+        return NULL;
+    }
+    if (rep->type == REDIS_REPLY_ERROR) {
+        *rc = reply_error(st, rep);
+        freeReplyObject(rep);
+        return NULL;
+    }
+    return rep;
+}
+
+/* Run script @id with @a holding its keys then its arguments (after the
+ * three slots reserved by script_args()). EVALSHA first; on NOSCRIPT
+ * (a restarted or flushed Redis), EVAL, which caches it again. */
+static redisReply *
+script(crumb_store *st, rstore *r, int id, args *a, int *rc)
+{
+    a->v[0] = "EVALSHA";
+    a->l[0] = 7;
+    a->v[1] = r->sha[id];
+    a->l[1] = 40;
+    *rc = ensure(st, r);
+    if (*rc != CRUMB_OK)
+        return NULL;
+    redisReply *rep = redisCommandArgv(r->c, a->n, a->v, a->l);
+    if (rep && rep->type == REDIS_REPLY_ERROR &&
+        strncmp(rep->str, "NOSCRIPT", 8) == 0) {
+        freeReplyObject(rep);
+        a->v[0] = "EVAL";
+        a->l[0] = 4;
+        a->v[1] = scripts[id];
+        a->l[1] = strlen(scripts[id]);
+        return run(st, r, a, rc);
+    }
+    if (!rep) {
+        crumb_store_set_errmsg(st, "redis %s:%d: %s", r->host, r->port,
+                               r->c->err == REDIS_ERR_IO && errno == EAGAIN
+                                   ? "timeout"
+                                   : r->c->errstr);
+        *rc = CRUMB_EUNAVAIL;
+        drop(r);
+        return NULL;
+    }
+    if (rep->type == REDIS_REPLY_ERROR) {
+        *rc = reply_error(st, rep);
+        freeReplyObject(rep);
+        return NULL;
+    }
+    return rep;
+}
+
+static void
+script_args(args *a, int nkeys)
+{
+    a->n = 2; /* EVALSHA sha, filled by script() */
+    arg_int(a, nkeys);
+}
+
+/* An integer reply, or CRUMB_ESTORE. */
+static int
+int_reply(crumb_store *st, redisReply *rep, long long *out)
+{
+    int ok = rep->type == REDIS_REPLY_INTEGER;
+    if (ok)
+        *out = rep->integer;
+    else
+        crumb_store_set_errmsg(st, "redis: unexpected reply type %d",
+                               rep->type);
+    freeReplyObject(rep);
+    return ok ? CRUMB_OK : CRUMB_ESTORE;
+}
+
+/* A decimal int64 as Redis returned it, strictly: no sign but '-', no
+ * spaces, no trailing bytes. */
+static int
+parse_int(const redisReply *rep, int64_t *out)
+{
+    if (!rep || rep->type != REDIS_REPLY_STRING || rep->len == 0 ||
+        rep->len > 20)
+        return 0;
+    char buf[24];
+    memcpy(buf, rep->str, rep->len);
+    buf[rep->len] = '\0';
+    if (!(buf[0] == '-' || (buf[0] >= '0' && buf[0] <= '9')))
+        return 0;
+    char *end;
+    errno = 0;
+    long long v = strtoll(buf, &end, 10);
+    if (errno || *end)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static int
+parse_text(const redisReply *rep, char *out, size_t max)
+{
+    if (!rep || rep->type != REDIS_REPLY_STRING ||
+        !crumb__store_text_ok(rep->str, rep->len, max))
+        return 0;
+    memcpy(out, rep->str, rep->len);
+    out[rep->len] = '\0';
+    return 1;
+}
+
+/* Fill @rec's metadata from 7 replies: version created last_seen
+ * expires_at user addr agent. Returns the first bad field or NULL. */
+static const char *
+parse_meta(redisReply **f, crumb_store_record *rec)
+{
+    if (!parse_int(f[0], &rec->version) || rec->version <= 0)
+        return "version";
+    if (!parse_int(f[1], &rec->created))
+        return "created";
+    if (!parse_int(f[2], &rec->last_seen))
+        return "last_seen";
+    if (!parse_int(f[3], &rec->expires_at) || rec->expires_at < 0)
+        return "expires_at";
+    if (!parse_text(f[4], rec->user, CRUMB_STORE_USER_MAX))
+        return "user";
+    if (!parse_text(f[5], rec->addr, CRUMB_STORE_ADDR_MAX))
+        return "addr";
+    if (!parse_text(f[6], rec->agent, CRUMB_STORE_AGENT_MAX))
+        return "agent";
+    return NULL;
+}
+
+static int
+parse_uri(crumb_store *st, rstore *r, const char *uri)
+{
+    const char *p = uri + strlen("redis://");
+    size_t hl = strcspn(p, ":/?");
+    if (hl == 0 || hl >= sizeof(r->host)) {
+        crumb_store_set_errmsg(st, "redis URI: bad host");
+        return CRUMB_EINVAL;
+    }
+    memcpy(r->host, p, hl);
+    r->host[hl] = '\0';
+    p += hl;
+    r->port = 6379;
+    if (*p == ':') {
+        char *end;
+        long port = strtol(p + 1, &end, 10);
+        if (end == p + 1 || port < 1 || port > 65535) {
+            crumb_store_set_errmsg(st, "redis URI: bad port");
+            return CRUMB_EINVAL;
+        }
+        r->port = (int)port;
+        p = end;
+    }
+    if (*p == '/') {
+        p++;
+        if (*p >= '0' && *p <= '9') {
+            char *end;
+            long db = strtol(p, &end, 10);
+            if (db > 1000000) {
+                crumb_store_set_errmsg(st, "redis URI: bad database");
+                return CRUMB_EINVAL;
+            }
+            r->db = (int)db;
+            p = end;
+        }
+    }
+    if (*p == '?') {
+        p++;
+        while (*p) {
+            size_t n = strcspn(p, "&");
+            const char *eq = memchr(p, '=', n);
+            if (!eq) {
+                crumb_store_set_errmsg(st, "redis URI: bad parameter");
+                return CRUMB_EINVAL;
+            }
+            size_t kl = (size_t)(eq - p), vl = n - kl - 1;
+            const char *v = eq + 1;
+            if (kl == 6 && strncmp(p, "prefix", 6) == 0 && vl > 0 &&
+                vl <= PREFIX_MAX) {
+                memcpy(r->prefix, v, vl);
+                r->prefix[vl] = '\0';
+            } else if ((kl == 18 &&
+                        strncmp(p, "connect_timeout_ms", 18) == 0) ||
+                       (kl == 10 && strncmp(p, "timeout_ms", 10) == 0)) {
+                char buf[16];
+                char *end;
+                if (vl == 0 || vl >= sizeof(buf))
+                    goto bad;
+                memcpy(buf, v, vl);
+                buf[vl] = '\0';
+                long ms = strtol(buf, &end, 10);
+                if (*end || ms <= 0 || ms > 3600000)
+                    goto bad;
+                struct timeval *tv =
+                    kl == 10 ? &r->cmd_tv : &r->connect_tv;
+                tv->tv_sec = ms / 1000;
+                tv->tv_usec = (ms % 1000) * 1000;
+            } else {
+                goto bad;
+            }
+            p += n;
+            if (*p == '&')
+                p++;
+        }
+    } else if (*p) {
+        goto bad;
+    }
+    return CRUMB_OK;
+bad:
+    crumb_store_set_errmsg(st, "redis URI: unknown or bad parameter near "
+                               "\"%.40s\"", p);
+    return CRUMB_EINVAL;
+}
+
+static void
+sha1_hex(const char *text, char *out)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (EVP_Digest(text, strlen(text), md, &n, EVP_sha1(), NULL) != 1)
+        n = 0; /* "": EVALSHA fails with NOSCRIPT and EVAL is used */
+    crumb__store_hex(md, n, out);
+}
+
+static int
+rd_open(crumb_store *st, const char *uri, const crumb_store_options *o,
+        void **impl)
+{
+    rstore *r = calloc(1, sizeof(*r));
+    if (!r)
+        return CRUMB_ENOMEM;
+    r->max_data = o->max_data_len;
+    r->connect_tv.tv_sec = o->connect_timeout_ms / 1000;
+    r->connect_tv.tv_usec = (o->connect_timeout_ms % 1000) * 1000;
+    r->cmd_tv.tv_sec = o->timeout_ms / 1000;
+    r->cmd_tv.tv_usec = (o->timeout_ms % 1000) * 1000;
+    snprintf(r->prefix, sizeof(r->prefix), "%s", o->prefix);
+    int rc = parse_uri(st, r, uri);
+    if (rc == CRUMB_OK && (strlen(o->prefix) > PREFIX_MAX)) {
+        crumb_store_set_errmsg(st, "redis prefix longer than %d",
+                               PREFIX_MAX);
+        rc = CRUMB_EINVAL;
+    }
+    if (rc == CRUMB_OK) {
+        for (int i = 0; i < S_COUNT; i++)
+            sha1_hex(scripts[i], r->sha[i]);
+        rc = ensure(st, r);
+    }
+    if (rc != CRUMB_OK) {
+        drop(r);
+        free(r);
+        return rc;
+    }
+    *impl = r;
+    return CRUMB_OK;
+}
+
+static void
+rd_close(void *impl)
+{
+    rstore *r = impl;
+    drop(r);
+    free(r);
+}
+
+static void
+corrupt(crumb_store *st, const char *hex, const char *field)
+{
+    crumb_store_set_errmsg(st, "corrupt record %.16s...: bad %s; ignored",
+                           hex, field);
+}
+
+static int
+rd_load(crumb_store *st, const unsigned char *key, int64_t now,
+        crumb_store_record *rec)
+{
+    rstore *r = crumb_store_impl(st);
+    char k[RKEY_MAX], hex[HEX_LEN + 1];
+    skey(r, key, k, hex);
+    args a = {0};
+    arg_str(&a, "HMGET");
+    arg_str(&a, k);
+    static const char *const fields[] = {"data", "version", "created",
+                                         "last_seen", "expires_at", "user",
+                                         "addr", "agent"};
+    for (int i = 0; i < 8; i++)
+        arg_str(&a, fields[i]);
+    int rc;
+    redisReply *rep = run(st, r, &a, &rc);
+    if (!rep)
+        return rc;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 8) {
+        freeReplyObject(rep);
+        crumb_store_set_errmsg(st, "redis HMGET: unexpected reply");
+        return CRUMB_ESTORE;
+    }
+    int absent = 1;
+    for (int i = 0; i < 8; i++)
+        absent &= rep->element[i]->type == REDIS_REPLY_NIL;
+    if (absent) {
+        freeReplyObject(rep);
+        return CRUMB_ENOTFOUND;
+    }
+    redisReply *d = rep->element[0];
+    const char *bad = parse_meta(rep->element + 1, rec);
+    if (!bad && (d->type != REDIS_REPLY_STRING || d->len > r->max_data))
+        bad = "data";
+    if (bad || !crumb__store_live(rec->expires_at, now)) {
+        if (bad)
+            corrupt(st, hex, bad);
+        freeReplyObject(rep);
+        memset(rec, 0, sizeof(*rec));
+        return CRUMB_ENOTFOUND;
+    }
+    rec->data = malloc(d->len + 1);
+    if (!rec->data) {
+        freeReplyObject(rep);
+        memset(rec, 0, sizeof(*rec));
+        return CRUMB_ENOMEM;
+    }
+    memcpy(rec->data, d->str, d->len);
+    rec->data[d->len] = '\0';
+    rec->len = d->len;
+    memcpy(rec->key, key, CRUMB_STORE_KEY_LEN);
+    freeReplyObject(rep);
+    return CRUMB_OK;
+}
+
+static int
+rd_save(crumb_store *st, const unsigned char *key, crumb_store_record *rec,
+        int64_t expected, int64_t now)
+{
+    rstore *r = crumb_store_impl(st);
+    char k[RKEY_MAX], hex[HEX_LEN + 1], up[PREFIX_MAX + 4];
+    skey(r, key, k, hex);
+    snprintf(up, sizeof(up), "%s:u:", r->prefix);
+    args a;
+    script_args(&a, 1);
+    arg_str(&a, k);
+    arg_int(&a, expected);
+    arg_int(&a, now);
+    arg_bytes(&a, rec->len ? (const char *)rec->data : "", rec->len);
+    arg_int(&a, expected + 1);
+    arg_int(&a, rec->created);
+    arg_int(&a, rec->last_seen);
+    arg_int(&a, rec->expires_at);
+    arg_str(&a, rec->user);
+    arg_str(&a, rec->addr);
+    arg_str(&a, rec->agent);
+    arg_int(&a, rec->expires_at ? (rec->expires_at - now) * 1000 : 0);
+    arg_str(&a, hex);
+    arg_str(&a, up);
+    int rc;
+    redisReply *rep = script(st, r, S_SAVE, &a, &rc);
+    if (!rep)
+        return rc;
+    long long v;
+    rc = int_reply(st, rep, &v);
+    if (rc != CRUMB_OK)
+        return rc;
+    return v == 1 ? CRUMB_OK : v == -2 ? CRUMB_ENOTFOUND : CRUMB_ECONFLICT;
+}
+
+static int
+rd_destroy(crumb_store *st, const unsigned char *key)
+{
+    rstore *r = crumb_store_impl(st);
+    char k[RKEY_MAX], hex[HEX_LEN + 1], up[PREFIX_MAX + 4];
+    skey(r, key, k, hex);
+    snprintf(up, sizeof(up), "%s:u:", r->prefix);
+    args a;
+    script_args(&a, 1);
+    arg_str(&a, k);
+    arg_str(&a, hex);
+    arg_str(&a, up);
+    int rc;
+    redisReply *rep = script(st, r, S_DESTROY, &a, &rc);
+    if (!rep)
+        return rc;
+    long long n;
+    rc = int_reply(st, rep, &n);
+    return rc != CRUMB_OK ? rc : n ? CRUMB_OK : CRUMB_ENOTFOUND;
+}
+
+static int
+rd_touch(crumb_store *st, const unsigned char *key, int64_t last_seen,
+         int64_t expires_at, int64_t now)
+{
+    rstore *r = crumb_store_impl(st);
+    char k[RKEY_MAX], hex[HEX_LEN + 1], up[PREFIX_MAX + 4];
+    skey(r, key, k, hex);
+    snprintf(up, sizeof(up), "%s:u:", r->prefix);
+    args a;
+    script_args(&a, 1);
+    arg_str(&a, k);
+    arg_int(&a, now);
+    arg_int(&a, last_seen);
+    arg_int(&a, expires_at);
+    arg_int(&a, expires_at ? (expires_at - now) * 1000 : 0);
+    arg_str(&a, up);
+    int rc;
+    redisReply *rep = script(st, r, S_TOUCH, &a, &rc);
+    if (!rep)
+        return rc;
+    long long n;
+    rc = int_reply(st, rep, &n);
+    return rc != CRUMB_OK ? rc : n ? CRUMB_OK : CRUMB_ENOTFOUND;
+}
+
+/* The scripts over a user's index take the index key, now, the record
+ * key prefix and the user. */
+static redisReply *
+user_script(crumb_store *st, rstore *r, int id, const char *user,
+            const char *arg1, size_t arg1_len, int *rc)
+{
+    char uk[RKEY_MAX], sp[PREFIX_MAX + 4];
+    rkey(r, 'u', user, uk);
+    snprintf(sp, sizeof(sp), "%s:s:", r->prefix);
+    args a;
+    script_args(&a, 1);
+    arg_str(&a, uk);
+    arg_bytes(&a, arg1, arg1_len);
+    arg_str(&a, sp);
+    arg_str(&a, user);
+    return script(st, r, id, &a, rc);
+}
+
+static int
+rd_list_user(crumb_store *st, const char *user, int64_t now,
+             crumb_store_record **recs, size_t *n)
+{
+    rstore *r = crumb_store_impl(st);
+    char nowbuf[24];
+    int nl = snprintf(nowbuf, sizeof(nowbuf), "%" PRId64, now);
+    int rc;
+    redisReply *rep = user_script(st, r, S_LIST, user, nowbuf, (size_t)nl,
+                                  &rc);
+    if (!rep)
+        return rc;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 8) {
+        freeReplyObject(rep);
+        crumb_store_set_errmsg(st, "redis list: unexpected reply");
+        return CRUMB_ESTORE;
+    }
+    size_t total = rep->elements / 8, cnt = 0;
+    crumb_store_record *out = NULL;
+    if (total && !(out = calloc(total, sizeof(*out)))) {
+        freeReplyObject(rep);
+        return CRUMB_ENOMEM;
+    }
+    for (size_t i = 0; i < total; i++) {
+        redisReply **f = rep->element + 8 * i;
+        crumb_store_record *rec = &out[cnt];
+        const char *bad = NULL;
+        if (f[0]->type != REDIS_REPLY_STRING || f[0]->len != HEX_LEN)
+            bad = "key";
+        for (size_t j = 0; !bad && j < HEX_LEN; j += 2) {
+            unsigned int byte;
+            char two[3] = {f[0]->str[j], f[0]->str[j + 1], 0};
+            if (sscanf(two, "%2x", &byte) != 1)
+                bad = "key";
+            rec->key[j / 2] = (unsigned char)byte;
+        }
+        if (!bad)
+            bad = parse_meta(f + 1, rec);
+        if (bad) {
+            crumb_store_set_errmsg(st, "corrupt record of user %s: bad %s;"
+                                       " ignored", user, bad);
+            memset(rec, 0, sizeof(*rec));
+            continue;
+        }
+        cnt++;
+    }
+    freeReplyObject(rep);
+    if (cnt == 0) {
+        free(out);
+        out = NULL;
+    }
+    *recs = out;
+    *n = cnt;
+    return CRUMB_OK;
+}
+
+static int
+rd_destroy_user(crumb_store *st, const char *user,
+                const unsigned char *except_key, size_t *count)
+{
+    rstore *r = crumb_store_impl(st);
+    char hex[HEX_LEN + 1] = "";
+    if (except_key)
+        crumb__store_hex(except_key, CRUMB_STORE_KEY_LEN, hex);
+    int rc;
+    redisReply *rep = user_script(st, r, S_DESTROY_USER, user, hex,
+                                  strlen(hex), &rc);
+    if (!rep)
+        return rc;
+    long long v;
+    rc = int_reply(st, rep, &v);
+    if (rc == CRUMB_OK)
+        *count = (size_t)v;
+    return rc;
+}
+
+/* SCAN the user indexes and clean each: Redis' TTLs remove the records
+ * themselves, this removes the index members (and the records expired at
+ * the caller's @now that the TTL has not caught yet). */
+static int
+rd_gc(crumb_store *st, int64_t now, size_t *removed)
+{
+    rstore *r = crumb_store_impl(st);
+    char pattern[2 * PREFIX_MAX + 8];
+    size_t j = 0;
+    for (const char *p = r->prefix; *p; p++) {
+        if (strchr("*?[]\\", *p))
+            pattern[j++] = '\\';
+        pattern[j++] = *p;
+    }
+    memcpy(pattern + j, ":u:*", 5);
+    size_t plen = strlen(r->prefix) + 3;
+    char nowbuf[24];
+    int nl = snprintf(nowbuf, sizeof(nowbuf), "%" PRId64, now);
+    char cursor[32] = "0";
+    do {
+        args a = {0};
+        arg_str(&a, "SCAN");
+        arg_str(&a, cursor);
+        arg_str(&a, "MATCH");
+        arg_str(&a, pattern);
+        arg_str(&a, "COUNT");
+        arg_str(&a, "500");
+        int rc;
+        redisReply *rep = run(st, r, &a, &rc);
+        if (!rep)
+            return rc;
+        if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+            rep->element[0]->type != REDIS_REPLY_STRING ||
+            rep->element[0]->len >= sizeof(cursor) ||
+            rep->element[1]->type != REDIS_REPLY_ARRAY) {
+            freeReplyObject(rep);
+            crumb_store_set_errmsg(st, "redis SCAN: unexpected reply");
+            return CRUMB_ESTORE;
+        }
+        memcpy(cursor, rep->element[0]->str, rep->element[0]->len);
+        cursor[rep->element[0]->len] = '\0';
+        redisReply *keys = rep->element[1];
+        for (size_t i = 0; i < keys->elements; i++) {
+            redisReply *kr = keys->element[i];
+            char user[CRUMB_STORE_USER_MAX + 1];
+            if (kr->type != REDIS_REPLY_STRING || kr->len <= plen ||
+                kr->len - plen > CRUMB_STORE_USER_MAX ||
+                memchr(kr->str, '\0', kr->len))
+                continue;
+            memcpy(user, kr->str + plen, kr->len - plen);
+            user[kr->len - plen] = '\0';
+            redisReply *g = user_script(st, r, S_GC_USER, user, nowbuf,
+                                        (size_t)nl, &rc);
+            long long v = 0;
+            if (!g || (rc = int_reply(st, g, &v)) != CRUMB_OK) {
+                freeReplyObject(rep);
+                return rc;
+            }
+            *removed += (size_t)v;
+        }
+        freeReplyObject(rep);
+    } while (strcmp(cursor, "0") != 0);
+    return CRUMB_OK;
+}
+
+static int
+rd_incr_counter(crumb_store *st, const char *name, int64_t delta,
+                int64_t window, int64_t now, int64_t *value)
+{
+    rstore *r = crumb_store_impl(st);
+    char k[RKEY_MAX];
+    rkey(r, 'c', name, k);
+    args a;
+    script_args(&a, 1);
+    arg_str(&a, k);
+    arg_int(&a, delta);
+    arg_int(&a, now);
+    arg_int(&a, window ? now + window : 0);
+    arg_int(&a, window * 1000);
+    int rc;
+    redisReply *rep = script(st, r, S_COUNTER, &a, &rc);
+    if (!rep)
+        return rc;
+    long long v;
+    rc = int_reply(st, rep, &v);
+    if (rc == CRUMB_OK)
+        *value = v;
+    return rc;
+}
+
+static int
+rd_kv_set(crumb_store *st, const char *name, const void *data, size_t len,
+          int64_t ttl, int64_t now)
+{
+    rstore *r = crumb_store_impl(st);
+    char k[RKEY_MAX];
+    rkey(r, 'k', name, k);
+    args a;
+    script_args(&a, 1);
+    arg_str(&a, k);
+    arg_bytes(&a, data, len);
+    arg_int(&a, ttl ? now + ttl : 0);
+    arg_int(&a, ttl * 1000);
+    int rc;
+    redisReply *rep = script(st, r, S_KV_SET, &a, &rc);
+    if (!rep)
+        return rc;
+    long long v;
+    return int_reply(st, rep, &v);
+}
+
+static int
+rd_kv_get(crumb_store *st, const char *name, int64_t now,
+          unsigned char **data, size_t *len)
+{
+    rstore *r = crumb_store_impl(st);
+    char k[RKEY_MAX];
+    rkey(r, 'k', name, k);
+    args a = {0};
+    arg_str(&a, "HMGET");
+    arg_str(&a, k);
+    arg_str(&a, "d");
+    arg_str(&a, "exp");
+    int rc;
+    redisReply *rep = run(st, r, &a, &rc);
+    if (!rep)
+        return rc;
+    int64_t exp = 0;
+    rc = CRUMB_ENOTFOUND;
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+        rep->element[0]->type == REDIS_REPLY_STRING &&
+        rep->element[0]->len <= r->max_data &&
+        parse_int(rep->element[1], &exp)) {
+        if (crumb__store_live(exp, now)) {
+            redisReply *d = rep->element[0];
+            *data = malloc(d->len + 1);
+            rc = *data ? CRUMB_OK : CRUMB_ENOMEM;
+            if (*data) {
+                memcpy(*data, d->str, d->len);
+                (*data)[d->len] = '\0';
+                *len = d->len;
+            }
+        }
+    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+               rep->element[0]->type != REDIS_REPLY_NIL ||
+               rep->element[1]->type != REDIS_REPLY_NIL) {
+        crumb_store_set_errmsg(st, "corrupt kv entry %.40s; ignored", name);
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
+static int
+rd_kv_del(crumb_store *st, const char *name)
+{
+    rstore *r = crumb_store_impl(st);
+    char k[RKEY_MAX];
+    rkey(r, 'k', name, k);
+    args a = {0};
+    arg_str(&a, "DEL");
+    arg_str(&a, k);
+    int rc;
+    redisReply *rep = run(st, r, &a, &rc);
+    if (!rep)
+        return rc;
+    long long n;
+    rc = int_reply(st, rep, &n);
+    return rc != CRUMB_OK ? rc : n ? CRUMB_OK : CRUMB_ENOTFOUND;
+}
+
+const crumb_store_ops crumb__store_redis_ops = {
+    .version = CRUMB_STORE_OPS_VERSION,
+    .scheme = "redis",
+    .open = rd_open,
+    .close = rd_close,
+    .load = rd_load,
+    .save = rd_save,
+    .destroy = rd_destroy,
+    .touch = rd_touch,
+    .list_user = rd_list_user,
+    .destroy_user = rd_destroy_user,
+    .gc = rd_gc,
+    .incr_counter = rd_incr_counter,
+    .kv_set = rd_kv_set,
+    .kv_get = rd_kv_get,
+    .kv_del = rd_kv_del,
+};

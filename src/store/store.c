@@ -1,0 +1,386 @@
+/* store.c - store URIs to backends, and the checked public wrappers. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+void
+crumb_store_options_init(crumb_store_options *opts)
+{
+    if (opts)
+        memset(opts, 0, sizeof(*opts));
+}
+
+void
+crumb__store_options_resolve(crumb_store_options *out,
+                             const crumb_store_options *in)
+{
+    if (in)
+        *out = *in;
+    else
+        memset(out, 0, sizeof(*out));
+    if (out->connect_timeout_ms <= 0)
+        out->connect_timeout_ms = 500;
+    if (out->timeout_ms <= 0)
+        out->timeout_ms = 500;
+    if (out->busy_timeout_ms <= 0)
+        out->busy_timeout_ms = 5000;
+    if (!out->prefix || !*out->prefix)
+        out->prefix = "crumb";
+    if (out->max_records == 0)
+        out->max_records = 1048576;
+    if (out->max_data_len == 0)
+        out->max_data_len = CRUMB_STORE_DATA_MAX_DEFAULT;
+}
+
+int
+crumb__store_text_ok(const char *s, size_t len, size_t max)
+{
+    return len <= max && (len == 0 || memchr(s, '\0', len) == NULL);
+}
+
+void
+crumb__store_hex(const unsigned char *in, size_t len, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+int
+crumb__store_record_cmp(const void *a, const void *b)
+{
+    const crumb_store_record *x = a, *y = b;
+    if (x->last_seen != y->last_seen)
+        return x->last_seen > y->last_seen ? -1 : 1;
+    return memcmp(x->key, y->key, CRUMB_STORE_KEY_LEN);
+}
+
+void
+crumb_store_record_cleanup(crumb_store_record *rec)
+{
+    if (!rec)
+        return;
+    free(rec->data);
+    memset(rec, 0, sizeof(*rec));
+}
+
+void
+crumb_store_records_free(crumb_store_record *recs, size_t n)
+{
+    if (!recs)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(recs[i].data);
+    free(recs);
+}
+
+void
+crumb_store_set_errmsg(crumb_store *st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(st->errmsg, sizeof(st->errmsg), fmt, ap);
+    va_end(ap);
+}
+
+const char *
+crumb_store_errmsg(const crumb_store *st)
+{
+    return st ? st->errmsg : "no store";
+}
+
+const char *
+crumb_store_scheme(const crumb_store *st)
+{
+    return st ? st->ops->scheme : "";
+}
+
+void *
+crumb_store_impl(crumb_store *st)
+{
+    return st->impl;
+}
+
+static void
+open_error(const crumb_store_options *opts, const char *msg)
+{
+    if (opts && opts->errbuf && opts->errbuf_size > 0)
+        snprintf(opts->errbuf, opts->errbuf_size, "%s", msg);
+}
+
+int
+crumb_store_open_ops(crumb_store **out, const crumb_store_ops *ops,
+                     const char *uri, const crumb_store_options *opts)
+{
+    if (!out)
+        return CRUMB_EINVAL;
+    *out = NULL;
+    if (!ops || !uri) {
+        open_error(opts, "no backend table or URI");
+        return CRUMB_EINVAL;
+    }
+    if (ops->version < 1 || ops->version > CRUMB_STORE_OPS_VERSION) {
+        open_error(opts, "backend table version not supported");
+        return CRUMB_EUNSUPPORTED;
+    }
+    crumb_store *st = calloc(1, sizeof(*st));
+    if (!st) {
+        open_error(opts, "out of memory");
+        return CRUMB_ENOMEM;
+    }
+    crumb_store_options o;
+    crumb__store_options_resolve(&o, opts);
+    st->ops = ops;
+    st->max_data_len = o.max_data_len;
+    int rc = ops->open(st, uri, &o, &st->impl);
+    if (rc != CRUMB_OK) {
+        open_error(opts, st->errmsg[0] ? st->errmsg : crumb_strerror(rc));
+        free(st);
+        return rc;
+    }
+    *out = st;
+    return CRUMB_OK;
+}
+
+int
+crumb_store_open(crumb_store **out, const char *uri,
+                 const crumb_store_options *opts)
+{
+    static const struct {
+        const char *prefix;
+        const crumb_store_ops *ops;
+    } schemes[] = {
+        {"memory:", &crumb__store_memory_ops},
+        {"sqlite:", &crumb__store_sqlite_ops},
+        {"redis://", &crumb__store_redis_ops},
+    };
+    if (out)
+        *out = NULL;
+    if (!out || !uri) {
+        open_error(opts, "no URI");
+        return CRUMB_EINVAL;
+    }
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        if (strncmp(uri, schemes[i].prefix, strlen(schemes[i].prefix)) == 0)
+            return crumb_store_open_ops(out, schemes[i].ops, uri, opts);
+    }
+    open_error(opts, "unknown store scheme (memory:, sqlite:PATH, "
+                     "redis://HOST:PORT/DB)");
+    return CRUMB_EINVAL;
+}
+
+void
+crumb_store_close(crumb_store *st)
+{
+    if (!st)
+        return;
+    st->ops->close(st->impl);
+    free(st);
+}
+
+/* The wrappers: check what the caller passed, clear the message, call the
+ * backend. Backends may then trust their arguments. */
+
+static int
+bad_arg(crumb_store *st, const char *what)
+{
+    if (st)
+        crumb_store_set_errmsg(st, "invalid argument: %s", what);
+    return CRUMB_EINVAL;
+}
+
+static int
+field_ok(const char *s, size_t size)
+{
+    return memchr(s, '\0', size) != NULL;
+}
+
+static int
+name_ok(const char *name)
+{
+    if (!name || !*name)
+        return 0;
+    return strnlen(name, CRUMB_STORE_NAME_MAX + 1) <= CRUMB_STORE_NAME_MAX;
+}
+
+static int
+user_ok(const char *user)
+{
+    return user && *user &&
+           strnlen(user, CRUMB_STORE_USER_MAX + 1) <= CRUMB_STORE_USER_MAX;
+}
+
+int
+crumb_store_load(crumb_store *st, const unsigned char *key, int64_t now,
+                 crumb_store_record *rec)
+{
+    if (rec)
+        memset(rec, 0, sizeof(*rec));
+    if (!st || !key || !rec)
+        return bad_arg(st, "NULL store, key or record");
+    return st->ops->load(st, key, now, rec);
+}
+
+int
+crumb_store_save(crumb_store *st, const unsigned char *key,
+                 crumb_store_record *rec, int64_t expected_version,
+                 int64_t now)
+{
+    if (!st || !key || !rec)
+        return bad_arg(st, "NULL store, key or record");
+    if (!rec->data && rec->len)
+        return bad_arg(st, "NULL data with a length");
+    if (expected_version < 0 || expected_version == INT64_MAX)
+        return bad_arg(st, "expected_version out of range");
+    if (rec->expires_at < 0 || (rec->expires_at != 0 && rec->expires_at <= now))
+        return bad_arg(st, "expires_at is not in the future");
+    if (!field_ok(rec->user, sizeof(rec->user)) ||
+        !field_ok(rec->addr, sizeof(rec->addr)) ||
+        !field_ok(rec->agent, sizeof(rec->agent)))
+        return bad_arg(st, "user, addr or agent not NUL-terminated");
+    if (rec->len > st->max_data_len) {
+        crumb_store_set_errmsg(st, "record of %zu bytes exceeds %zu",
+                               rec->len, st->max_data_len);
+        return CRUMB_ETOOBIG;
+    }
+    if (rec->created == 0)
+        rec->created = now;
+    if (rec->last_seen == 0)
+        rec->last_seen = now;
+    int rc = st->ops->save(st, key, rec, expected_version, now);
+    if (rc == CRUMB_OK) {
+        rec->version = expected_version + 1;
+        memcpy(rec->key, key, CRUMB_STORE_KEY_LEN);
+    }
+    return rc;
+}
+
+int
+crumb_store_destroy(crumb_store *st, const unsigned char *key)
+{
+    if (!st || !key)
+        return bad_arg(st, "NULL store or key");
+    return st->ops->destroy(st, key);
+}
+
+int
+crumb_store_touch(crumb_store *st, const unsigned char *key,
+                  int64_t last_seen, int64_t expires_at, int64_t now)
+{
+    if (!st || !key)
+        return bad_arg(st, "NULL store or key");
+    if (expires_at < 0 || (expires_at != 0 && expires_at <= now))
+        return bad_arg(st, "expires_at is not in the future");
+    return st->ops->touch(st, key, last_seen, expires_at, now);
+}
+
+int
+crumb_store_list_user(crumb_store *st, const char *user, int64_t now,
+                      crumb_store_record **recs, size_t *n)
+{
+    if (recs)
+        *recs = NULL;
+    if (n)
+        *n = 0;
+    if (!st || !recs || !n)
+        return bad_arg(st, "NULL store or output");
+    if (!user_ok(user))
+        return bad_arg(st, "user empty or too long");
+    int rc = st->ops->list_user(st, user, now, recs, n);
+    if (rc == CRUMB_OK && *n > 1)
+        qsort(*recs, *n, sizeof(**recs), crumb__store_record_cmp);
+    return rc;
+}
+
+int
+crumb_store_destroy_user(crumb_store *st, const char *user,
+                         const unsigned char *except_key, size_t *count)
+{
+    size_t dummy;
+    if (!count)
+        count = &dummy;
+    *count = 0;
+    if (!st)
+        return bad_arg(st, "NULL store");
+    if (!user_ok(user))
+        return bad_arg(st, "user empty or too long");
+    return st->ops->destroy_user(st, user, except_key, count);
+}
+
+int
+crumb_store_gc(crumb_store *st, int64_t now, size_t *removed)
+{
+    size_t dummy;
+    if (!removed)
+        removed = &dummy;
+    *removed = 0;
+    if (!st)
+        return bad_arg(st, "NULL store");
+    return st->ops->gc(st, now, removed);
+}
+
+int
+crumb_store_incr_counter(crumb_store *st, const char *name, int64_t delta,
+                         int64_t window_seconds, int64_t now,
+                         int64_t *value)
+{
+    if (value)
+        *value = 0;
+    if (!st || !value)
+        return bad_arg(st, "NULL store or value");
+    if (!name_ok(name))
+        return bad_arg(st, "counter name empty or too long");
+    if (window_seconds < 0)
+        return bad_arg(st, "negative window");
+    return st->ops->incr_counter(st, name, delta, window_seconds, now,
+                                 value);
+}
+
+int
+crumb_store_kv_set(crumb_store *st, const char *name, const void *data,
+                   size_t len, int64_t ttl_seconds, int64_t now)
+{
+    if (!st || (!data && len))
+        return bad_arg(st, "NULL store or data");
+    if (!name_ok(name))
+        return bad_arg(st, "name empty or too long");
+    if (ttl_seconds < 0)
+        return bad_arg(st, "negative ttl");
+    if (len > st->max_data_len) {
+        crumb_store_set_errmsg(st, "value of %zu bytes exceeds %zu", len,
+                               st->max_data_len);
+        return CRUMB_ETOOBIG;
+    }
+    return st->ops->kv_set(st, name, data ? data : "", len, ttl_seconds, now);
+}
+
+int
+crumb_store_kv_get(crumb_store *st, const char *name, int64_t now,
+                   unsigned char **data, size_t *len)
+{
+    if (data)
+        *data = NULL;
+    if (len)
+        *len = 0;
+    if (!st || !data || !len)
+        return bad_arg(st, "NULL store or output");
+    if (!name_ok(name))
+        return bad_arg(st, "name empty or too long");
+    return st->ops->kv_get(st, name, now, data, len);
+}
+
+int
+crumb_store_kv_del(crumb_store *st, const char *name)
+{
+    if (!st)
+        return bad_arg(st, "NULL store");
+    if (!name_ok(name))
+        return bad_arg(st, "name empty or too long");
+    return st->ops->kv_del(st, name);
+}
