@@ -547,15 +547,15 @@ crumb_http_start(crumb_http *h)
                      MHD_USE_TURBO |
                      (v6 ? MHD_USE_IPv6 : 0);
     h->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, &ss,
-        MHD_OPTION_THREAD_POOL_SIZE, h->opt.threads,
+        flags, 0, NULL, NULL, on_request, h,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_SOCK_ADDR, &ss,
+        MHD_OPTION_THREAD_POOL_SIZE, h->opt.threads > 1 ? h->opt.threads : 0,
         MHD_OPTION_CONNECTION_LIMIT, h->opt.max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, h->opt.timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
         MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, h,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
         MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (!h->daemon) {
