@@ -147,19 +147,27 @@ key_of(const char *id, size_t len, unsigned char key[32])
                : CRUMB_ECRYPTO;
 }
 
+/* A session's public name: hex of the first 8 bytes of its record key
+ * (itself a hash of the id), so it reveals nothing of the cookie. */
+static void
+handle_of(const unsigned char key[32], char out[17])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 8; i++) {
+        out[2 * i] = hex[key[i] >> 4];
+        out[2 * i + 1] = hex[key[i] & 15];
+    }
+    out[16] = '\0';
+}
+
 static void
 set_identity(crumb__session_srv *srv, const char *id, size_t len,
              const unsigned char key[32])
 {
-    static const char hex[] = "0123456789abcdef";
     memcpy(srv->id, id, len);
     srv->id[len] = '\0';
     memcpy(srv->key, key, 32);
-    for (int i = 0; i < 8; i++) {
-        srv->handle[2 * i] = hex[key[i] >> 4];
-        srv->handle[2 * i + 1] = hex[key[i] & 15];
-    }
-    srv->handle[16] = '\0';
+    handle_of(key, srv->handle);
 }
 
 static int
@@ -521,10 +529,7 @@ infos_of(const crumb_store_record *recs, size_t count,
     if (!info)
         return NULL;
     for (size_t i = 0; i < count; i++) {
-        crumb__session_srv tmp;
-        memset(&tmp, 0, sizeof tmp);
-        set_identity(&tmp, "", 0, recs[i].key);
-        memcpy(info[i].handle, tmp.handle, sizeof info[i].handle);
+        handle_of(recs[i].key, info[i].handle);
         info[i].created = recs[i].created;
         info[i].last_seen = recs[i].last_seen;
         info[i].expires_at = recs[i].expires_at;
@@ -603,10 +608,9 @@ static long
 find_handle(const crumb_store_record *recs, size_t count, const char *handle)
 {
     for (size_t i = 0; i < count; i++) {
-        crumb__session_srv tmp;
-        memset(&tmp, 0, sizeof tmp);
-        set_identity(&tmp, "", 0, recs[i].key);
-        if (!strcmp(tmp.handle, handle))
+        char h[17];
+        handle_of(recs[i].key, h);
+        if (!strcmp(h, handle))
             return (long)i;
     }
     return -1;

@@ -1,0 +1,283 @@
+/* config.c - crumb-shop's settings from the environment and arguments. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <crumb/error.h>
+#include <crumb/random.h>
+
+#include "shop.h"
+
+#define MIN_KEY_LEN 32
+
+static const char *
+env(const char *name, const char *def)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : def;
+}
+
+static int
+env_bool(const char *name, int def)
+{
+    const char *v = env(name, NULL);
+    if (!v)
+        return def;
+    return strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 ||
+           strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0;
+}
+
+static int
+dir_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Templates and the stylesheet: CRUMB_SHOP_DIR, else ./app/shop (make
+ * run), else next to the binary (build/crumb-shop -> ../app/shop). */
+static char *
+find_app_dir(void)
+{
+    const char *v = env("CRUMB_SHOP_DIR", NULL);
+    if (v)
+        return strdup(v);
+    if (dir_exists("app/shop/templates"))
+        return strdup("app/shop");
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 64);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            strcpy(slash, "/../app/shop");
+            return strdup(exe);
+        }
+    }
+    return strdup("app/shop");
+}
+
+/*
+ * Development convenience: with no CRUMB_SECRET_KEY, a random key is made
+ * once and kept in DATA_DIR/secret_key (0600, created exclusively), so
+ * sessions survive restarts. Production never does this.
+ */
+static int
+dev_key(shop_config *c)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/secret_key", c->data_dir);
+    char buf[256];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+            n--;
+        if (n < MIN_KEY_LEN) {
+            fprintf(stderr, "crumb-shop: %s is too short; delete it to "
+                            "make a new one\n", path);
+            return 1;
+        }
+        c->secret = malloc((size_t)n + 1);
+        if (!c->secret)
+            return 1;
+        memcpy(c->secret, buf, (size_t)n);
+        c->secret[n] = '\0';
+        c->secret_len = (size_t)n;
+        fprintf(stderr, "crumb-shop: development secret key from %s\n",
+                path);
+        return 0;
+    }
+    unsigned char raw[32];
+    if (crumb_random_bytes(raw, sizeof(raw)) != CRUMB_OK) {
+        fprintf(stderr, "crumb-shop: no randomness for a secret key\n");
+        return 1;
+    }
+    c->secret = malloc(2 * sizeof(raw) + 2);
+    if (!c->secret)
+        return 1;
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(c->secret + 2 * i, 3, "%02x", raw[i]);
+    c->secret_len = 2 * sizeof(raw);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "crumb-shop: cannot create %s: %s\n", path,
+                strerror(errno));
+        return 1;
+    }
+    c->secret[c->secret_len] = '\n';
+    int ok = write(fd, c->secret, c->secret_len + 1) ==
+             (ssize_t)(c->secret_len + 1);
+    c->secret[c->secret_len] = '\0';
+    close(fd);
+    if (!ok) {
+        fprintf(stderr, "crumb-shop: cannot write %s\n", path);
+        return 1;
+    }
+    fprintf(stderr, "crumb-shop: generated a development secret key in %s "
+                    "(mode 0600); set CRUMB_SECRET_KEY in production\n",
+            path);
+    return 0;
+}
+
+static int
+load_fallbacks(shop_config *c)
+{
+    const char *v = env("CRUMB_SECRET_KEY_FALLBACKS", NULL);
+    if (!v)
+        return 0;
+    c->fallbacks_buf = strdup(v);
+    if (!c->fallbacks_buf)
+        return 1;
+    c->fallbacks_len = strlen(v);
+    char *save = NULL;
+    for (char *k = strtok_r(c->fallbacks_buf, ",", &save); k;
+         k = strtok_r(NULL, ",", &save)) {
+        if (!*k)
+            continue;
+        if (c->nfallbacks == sizeof(c->fallbacks) / sizeof(c->fallbacks[0])) {
+            fprintf(stderr, "crumb-shop: at most 8 fallback keys\n");
+            return 1;
+        }
+        c->fallbacks[c->nfallbacks].bytes = k;
+        c->fallbacks[c->nfallbacks].len = strlen(k);
+        c->nfallbacks++;
+    }
+    return 0;
+}
+
+static void
+usage(void)
+{
+    fprintf(stderr,
+            "usage: crumb-shop [--listen HOST:PORT]\n"
+            "environment: CRUMB_ADDR, CRUMB_ENV=development|production,\n"
+            "  CRUMB_SECRET_KEY, CRUMB_SECRET_KEY_FALLBACKS (comma list),\n"
+            "  CRUMB_STORE=cookie, CRUMB_DATA_DIR (./var), CRUMB_USERS\n"
+            "  (sqlite:DATA_DIR/users.db), CRUMB_PERMANENT_LIFETIME\n"
+            "  (2678400 s), CRUMB_COOKIE_SECURE, CRUMB_COOKIE_NAME,\n"
+            "  CRUMB_COOKIE_SAMESITE=Lax|Strict|None, CRUMB_THREADS,\n"
+            "  CRUMB_LOG=1|0, CRUMB_SHOP_DIR\n");
+}
+
+int
+shop_config_load(shop_config *c, int argc, char **argv)
+{
+    memset(c, 0, sizeof(*c));
+    c->addr = env("CRUMB_ADDR", "127.0.0.1:8080");
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
+            c->addr = argv[++i];
+        } else if (strncmp(argv[i], "--listen=", 9) == 0) {
+            c->addr = argv[i] + 9;
+        } else {
+            usage();
+            return 1;
+        }
+    }
+    const char *e = env("CRUMB_ENV", "development");
+    if (strcmp(e, "production") == 0) {
+        c->production = 1;
+    } else if (strcmp(e, "development") != 0) {
+        fprintf(stderr, "crumb-shop: CRUMB_ENV must be development or "
+                        "production, not \"%s\"\n", e);
+        return 1;
+    }
+    c->store = env("CRUMB_STORE", "cookie");
+    if (strcmp(c->store, "cookie") != 0) {
+        fprintf(stderr, "crumb-shop: CRUMB_STORE=%s is not supported yet; "
+                        "use cookie\n", c->store);
+        return 1;
+    }
+    c->data_dir = env("CRUMB_DATA_DIR", "./var");
+    if (mkdir(c->data_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "crumb-shop: cannot create %s: %s\n", c->data_dir,
+                strerror(errno));
+        return 1;
+    }
+    const char *users = env("CRUMB_USERS", NULL);
+    size_t ulen = users ? strlen(users) + 1 : strlen(c->data_dir) + 32;
+    c->users_uri = malloc(ulen);
+    if (!c->users_uri)
+        return 1;
+    if (users)
+        memcpy(c->users_uri, users, ulen);
+    else
+        snprintf(c->users_uri, ulen, "sqlite:%s/users.db", c->data_dir);
+
+    const char *key = env("CRUMB_SECRET_KEY", NULL);
+    if (key) {
+        if (strlen(key) < MIN_KEY_LEN) {
+            fprintf(stderr, "crumb-shop: CRUMB_SECRET_KEY is %zu bytes; "
+                            "use at least %d random bytes (try `crumb "
+                            "keygen`)\n", strlen(key), MIN_KEY_LEN);
+            if (c->production)
+                return 1;
+        }
+        c->secret = strdup(key);
+        if (!c->secret)
+            return 1;
+        c->secret_len = strlen(key);
+    } else if (c->production) {
+        fprintf(stderr, "crumb-shop: CRUMB_ENV=production needs "
+                        "CRUMB_SECRET_KEY (at least %d random bytes; try "
+                        "`crumb keygen`)\n", MIN_KEY_LEN);
+        return 1;
+    } else if (dev_key(c) != 0) {
+        return 1;
+    }
+    if (load_fallbacks(c) != 0)
+        return 1;
+
+    char *end;
+    const char *lt = env("CRUMB_PERMANENT_LIFETIME", "2678400");
+    c->permanent_lifetime = strtoll(lt, &end, 10);
+    if (*end || c->permanent_lifetime <= 0) {
+        fprintf(stderr, "crumb-shop: CRUMB_PERMANENT_LIFETIME must be a "
+                        "positive number of seconds\n");
+        return 1;
+    }
+    c->cookie_secure = env_bool("CRUMB_COOKIE_SECURE", 0);
+    c->cookie_name = env("CRUMB_COOKIE_NAME", "session");
+    const char *ss = env("CRUMB_COOKIE_SAMESITE", "Lax");
+    if (strcasecmp(ss, "Lax") == 0)
+        c->samesite = CRUMB_SAMESITE_LAX;
+    else if (strcasecmp(ss, "Strict") == 0)
+        c->samesite = CRUMB_SAMESITE_STRICT;
+    else if (strcasecmp(ss, "None") == 0)
+        c->samesite = CRUMB_SAMESITE_NONE;
+    else {
+        fprintf(stderr, "crumb-shop: CRUMB_COOKIE_SAMESITE must be Lax, "
+                        "Strict or None\n");
+        return 1;
+    }
+    c->threads = (unsigned)strtoul(env("CRUMB_THREADS", "0"), NULL, 10);
+    c->log = env_bool("CRUMB_LOG", 1);
+    c->app_dir = find_app_dir();
+    return c->app_dir ? 0 : 1;
+}
+
+void
+shop_config_cleanup(shop_config *c)
+{
+    if (c->secret) {
+        volatile char *p = c->secret;
+        for (size_t i = 0; i < c->secret_len; i++)
+            p[i] = 0;
+        free(c->secret);
+    }
+    if (c->fallbacks_buf) {
+        volatile char *p = c->fallbacks_buf;
+        for (size_t i = 0; i < c->fallbacks_len; i++)
+            p[i] = 0;
+        free(c->fallbacks_buf);
+    }
+    free(c->users_uri);
+    free(c->app_dir);
+}

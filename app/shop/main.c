@@ -1,0 +1,94 @@
+/* main.c - crumb-shop: the reference web app over crumb's HTTP layer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <crumb/error.h>
+#include <crumb/http.h>
+#include <crumb/iface.h>
+
+#include "shop.h"
+
+static int
+run(shop_config *c)
+{
+    crumb_config cfg;
+    crumb_config_init(&cfg);
+    cfg.secret_key = c->secret;
+    cfg.secret_key_len = c->secret_len;
+    cfg.fallback_keys = c->fallbacks;
+    cfg.fallback_count = c->nfallbacks;
+    cfg.cookie_name = c->cookie_name;
+    cfg.cookie_secure = c->cookie_secure;
+    cfg.cookie_samesite = c->samesite;
+    cfg.permanent_lifetime = c->permanent_lifetime;
+
+    crumb_iface *iface = NULL;
+    crumb_http *h = NULL;
+    int status = 1;
+    int rc = crumb_iface_new(&iface, &cfg);
+    if (rc != CRUMB_OK) {
+        fprintf(stderr, "crumb-shop: session setup: %s\n",
+                crumb_strerror(rc));
+        goto out;
+    }
+    if (crumb_iface_warning(iface))
+        fprintf(stderr, "crumb-shop: warning: %s\n",
+                crumb_iface_warning(iface));
+    if (shop_users_init(c->users_uri) != CRUMB_OK)
+        goto out;
+
+    char tdir[4096], css[4096];
+    snprintf(tdir, sizeof(tdir), "%s/templates", c->app_dir);
+    snprintf(css, sizeof(css), "%s/static/style.css", c->app_dir);
+    crumb_http_options opt;
+    crumb_http_options_init(&opt);
+    opt.addr = c->addr;
+    opt.iface = iface;
+    opt.template_dir = tdir;
+    opt.threads = c->threads;
+    opt.log = c->log;
+    opt.on_error = shop_error;
+    rc = crumb_http_new(&h, &opt);
+    if (rc != CRUMB_OK) {
+        fprintf(stderr, "crumb-shop: %s: %s\n", crumb_strerror(rc),
+                h ? crumb_http_errmsg(h) : "");
+        goto out;
+    }
+    if (crumb_http_static(h, "/static/style.css", css, "text/css") !=
+            CRUMB_OK ||
+        shop_routes_account(h) != CRUMB_OK || shop_routes_demo(h) != CRUMB_OK ||
+        shop_routes_cart(h) != CRUMB_OK) {
+        fprintf(stderr, "crumb-shop: %s\n", crumb_http_errmsg(h));
+        goto out;
+    }
+    rc = crumb_http_start(h);
+    if (rc != CRUMB_OK) {
+        fprintf(stderr, "crumb-shop: %s\n", crumb_http_errmsg(h));
+        goto out;
+    }
+    const char *host = c->addr;
+    const char *colon = strrchr(host, ':');
+    printf("crumb-shop: listening on http://%.*s:%u/ (%s, store %s)\n",
+           (int)(colon - host), host, (unsigned)crumb_http_port(h),
+           c->production ? "production" : "development", c->store);
+    fflush(stdout);
+    crumb_http_run(h);
+    status = 0;
+out:
+    crumb_http_free(h);
+    crumb_iface_free(iface);
+    shop_users_cleanup();
+    return status;
+}
+
+int
+main(int argc, char **argv)
+{
+    shop_config c;
+    int rc = shop_config_load(&c, argc, argv);
+    if (rc == 0)
+        rc = run(&c);
+    shop_config_cleanup(&c);
+    return rc ? 1 : 0;
+}

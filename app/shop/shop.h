@@ -1,0 +1,87 @@
+/* shop.h - crumb-shop's internal declarations, shared by its files. */
+#ifndef SHOP_H
+#define SHOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include <crumb/auth.h>
+#include <crumb/http.h>
+#include <crumb/iface.h>
+
+/* Everything the app reads from its environment and arguments. */
+typedef struct shop_config {
+    const char *addr;
+    int production;
+    const char *data_dir;
+    const char *store;
+    char *users_uri;
+    char *secret;            /* owned; wiped on cleanup */
+    size_t secret_len;
+    char *fallbacks_buf;     /* owned; the comma list, split in place */
+    size_t fallbacks_len;
+    crumb_key fallbacks[8];
+    size_t nfallbacks;
+    int64_t permanent_lifetime;
+    int cookie_secure;
+    const char *cookie_name;
+    crumb_samesite samesite;
+    char *app_dir;           /* templates/ and static/ live here */
+    unsigned threads;
+    int log;
+} shop_config;
+
+/* config.c: 0 when the configuration is usable, else prints why and
+ * returns non-zero. */
+int shop_config_load(shop_config *c, int argc, char **argv);
+void shop_config_cleanup(shop_config *c);
+
+/* page.c: what every page shares. */
+typedef struct shop_product {
+    int64_t id;
+    const char *name;
+    int64_t cents;
+} shop_product;
+
+extern const shop_product shop_products[];
+extern const size_t shop_nproducts;
+const shop_product *shop_product_find(int64_t id);
+void shop_format_price(int64_t cents, char *out, size_t size);
+
+int shop_users_init(const char *uri);
+/* This thread's handle on the user database, or NULL (logged). */
+crumb_users *shop_users(void);
+void shop_users_cleanup(void);
+
+/* The logged-in user, filled in *u: 1, or 0 for an anonymous visitor. */
+int shop_current_user(crumb_http_req *req, crumb_user *u);
+
+/* A fresh page context: title, theme, font size, logged_in, and with
+ * @csrf a form token. Never NULL except out of memory. */
+json_t *shop_ctx(crumb_http_req *req, const char *title, int csrf);
+
+/* Render @tpl with @ctx (reference stolen) at @status. */
+void shop_page(crumb_http_req *req, int status, const char *tpl, json_t *ctx);
+
+/* Renders the error page; the crumb_http_options.on_error hook. */
+void shop_error(crumb_http_req *req, int status, const char *message,
+                void *ctx);
+
+/* A page file's routes, registered by shop_route_table(). */
+typedef struct shop_route {
+    const char *method;
+    const char *pattern;
+    crumb_http_handler fn;
+    unsigned flags;
+} shop_route;
+
+int shop_route_table(crumb_http *h, const shop_route *t, size_t n);
+
+/* Route registration, one per page file. */
+int shop_routes_account(crumb_http *h);
+int shop_routes_demo(crumb_http *h);
+int shop_routes_cart(crumb_http *h);
+
+#endif

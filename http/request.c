@@ -1,0 +1,268 @@
+/* request.c - request fields: percent-decoding, forms, accessors. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <microhttpd.h>
+
+#include <crumb/error.h>
+
+#include "http_int.h"
+
+int
+crumb__kv_add(crumb__kvlist *l, const char *name, size_t nlen,
+              const char *value, size_t vlen)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        crumb__kv *items = realloc(l->items, cap * sizeof(*items));
+        if (!items)
+            return CRUMB_ENOMEM;
+        l->items = items;
+        l->cap = cap;
+    }
+    char *n = malloc(nlen + 1);
+    char *v = malloc(vlen + 1);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        return CRUMB_ENOMEM;
+    }
+    memcpy(n, name, nlen);
+    n[nlen] = '\0';
+    memcpy(v, value, vlen);
+    v[vlen] = '\0';
+    l->items[l->n].name = n;
+    l->items[l->n].value = v;
+    l->n++;
+    return CRUMB_OK;
+}
+
+const char *
+crumb__kv_get(const crumb__kvlist *l, const char *name)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->items[i].name, name) == 0)
+            return l->items[i].value;
+    return NULL;
+}
+
+void
+crumb__kv_cleanup(crumb__kvlist *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->items[i].name);
+        free(l->items[i].value);
+    }
+    free(l->items);
+    l->items = NULL;
+    l->n = l->cap = 0;
+}
+
+/*
+ * UTF-8 per RFC 3629: no overlong forms, no surrogates (U+D800..DFFF),
+ * nothing past U+10FFFF. The second-byte ranges below encode exactly that.
+ */
+int
+crumb__utf8_valid(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t need;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) {
+            need = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            if (c == 0xE0)
+                lo = 0xA0;
+            else if (c == 0xED)
+                hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            if (c == 0xF0)
+                lo = 0x90;
+            else if (c == 0xF4)
+                hi = 0x8F;
+        } else {
+            return 0;
+        }
+        if (len - i <= need)
+            return 0;
+        if (s[i + 1] < lo || s[i + 1] > hi)
+            return 0;
+        for (size_t k = 2; k <= need; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return 0;
+        i += need + 1;
+    }
+    return 1;
+}
+
+static int
+hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*
+ * Decoding is strict because the result becomes a C string compared with
+ * names and shown on pages: a '%' without two hex digits, a decoded NUL
+ * or a decoded byte sequence that is not UTF-8 is malformed (400), not
+ * passed on in some repaired form.
+ */
+int
+crumb__pct_decode(const char *s, size_t len, int plus, char *out,
+                  size_t *outlen)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '%') {
+            if (len - i < 3)
+                return CRUMB_EMALFORMED;
+            int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+            if (h < 0 || l < 0)
+                return CRUMB_EMALFORMED;
+            c = (unsigned char)(h * 16 + l);
+            i += 2;
+            if (c == 0)
+                return CRUMB_EMALFORMED;
+        } else if (c == '+' && plus) {
+            c = ' ';
+        } else if (c == 0) {
+            return CRUMB_EMALFORMED;
+        }
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    if (!crumb__utf8_valid((const unsigned char *)out, o))
+        return CRUMB_EMALFORMED;
+    if (outlen)
+        *outlen = o;
+    return CRUMB_OK;
+}
+
+/* application/x-www-form-urlencoded, as the WHATWG URL standard parses
+ * it: '&'-separated, empty pieces skipped, a piece without '=' is a name
+ * with an empty value. */
+int
+crumb__form_parse(const char *s, size_t len, crumb__kvlist *l)
+{
+    char *buf = malloc(len + 1);
+    if (!buf)
+        return CRUMB_ENOMEM;
+    int rc = CRUMB_OK;
+    size_t i = 0;
+    while (i < len) {
+        size_t end = i;
+        while (end < len && s[end] != '&')
+            end++;
+        if (end > i) {
+            size_t eq = i;
+            while (eq < end && s[eq] != '=')
+                eq++;
+            if (l->n >= CRUMB__FORM_FIELDS_MAX) {
+                rc = CRUMB_ETOOBIG;
+                break;
+            }
+            size_t nlen, vlen;
+            rc = crumb__pct_decode(s + i, eq - i, 1, buf, &nlen);
+            if (rc != CRUMB_OK)
+                break;
+            char *name = strdup(buf);
+            if (!name) {
+                rc = CRUMB_ENOMEM;
+                break;
+            }
+            size_t vstart = eq < end ? eq + 1 : end;
+            rc = crumb__pct_decode(s + vstart, end - vstart, 1, buf, &vlen);
+            if (rc == CRUMB_OK)
+                rc = crumb__kv_add(l, name, nlen, buf, vlen);
+            free(name);
+            if (rc != CRUMB_OK)
+                break;
+        }
+        i = end + 1;
+    }
+    free(buf);
+    return rc;
+}
+
+const char *
+crumb_http_method(const crumb_http_req *req)
+{
+    return req->method;
+}
+
+const char *
+crumb_http_path(const crumb_http_req *req)
+{
+    return req->path ? req->path : "/";
+}
+
+const char *
+crumb_http_header(crumb_http_req *req, const char *name)
+{
+    if (!req->conn)
+        return NULL;
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
+crumb_http_query(const crumb_http_req *req, const char *name)
+{
+    return crumb__kv_get(&req->query, name);
+}
+
+const char *
+crumb_http_form(const crumb_http_req *req, const char *name)
+{
+    return crumb__kv_get(&req->form, name);
+}
+
+const char *
+crumb_http_param(const crumb_http_req *req, const char *name)
+{
+    return crumb__kv_get(&req->match.params, name);
+}
+
+int64_t
+crumb_http_param_int(const crumb_http_req *req, const char *name, int64_t def)
+{
+    const char *v = crumb_http_param(req, name);
+    if (!v || !*v)
+        return def;
+    char *end;
+    long long x = strtoll(v, &end, 10);
+    return *end ? def : (int64_t)x;
+}
+
+crumb_session *
+crumb_http_session(crumb_http_req *req)
+{
+    return req->session;
+}
+
+crumb_open_reason
+crumb_http_session_reason(const crumb_http_req *req)
+{
+    return req->reason;
+}
+
+crumb_http *
+crumb_http_server(crumb_http_req *req)
+{
+    return req->h;
+}

@@ -1,0 +1,255 @@
+/* crumb/http.h - the HTTP adapter: server, router, request, templates. */
+#ifndef CRUMB_HTTP_H
+#define CRUMB_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include <crumb/iface.h>
+#include <crumb/session.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * crumb's HTTP layer over libmicrohttpd. A crumb_http holds a router, a
+ * template set, static files and the session interface; it runs an MHD
+ * daemon with an internal thread pool. For each request it:
+ *
+ *   1. reads and bounds the request (body limit, percent-encoding, UTF-8);
+ *   2. routes it by method and path (404, 405 with Allow);
+ *   3. opens the session (crumb_iface_open) from the Cookie header;
+ *   4. checks the CSRF token on POST, PUT, PATCH and DELETE (form field
+ *      "csrf_token" or header "X-CSRF-Token"): 403 and no handler call;
+ *   5. calls the handler, which fills the response through this API;
+ *   6. saves the session (crumb_iface_save): Set-Cookie, Vary: Cookie,
+ *      and Cache-Control: no-store when the session was read;
+ *   7. adds the security headers and logs one line (method, path without
+ *      query, status, duration; never cookies, forms or secrets).
+ *
+ * Thread-safety: handlers run on the pool's threads, several at once; a
+ * crumb_http_req belongs to one handler call.
+ */
+
+typedef struct crumb_http crumb_http;
+typedef struct crumb_http_req crumb_http_req;
+
+/** A route handler: fills the response through @req. */
+typedef void (*crumb_http_handler)(crumb_http_req *req, void *ctx);
+
+/**
+ * An error page renderer: called for every error the layer raises itself
+ * (400, 403, 404, 405, 413, 415, 431, 500) and by crumb_http_error(). It
+ * must set a response with @status; @message is plain text (escape it).
+ * The session may be NULL (the request did not get that far).
+ */
+typedef void (*crumb_http_error_fn)(crumb_http_req *req, int status,
+                                    const char *message, void *ctx);
+
+/** Route flags. */
+#define CRUMB_ROUTE_NO_CSRF 1u    /* do not check a CSRF token */
+#define CRUMB_ROUTE_NO_SESSION 2u /* do not open or save a session */
+
+typedef struct crumb_http_options {
+    const char *addr;       /* "HOST:PORT"; NULL: "127.0.0.1:8080";
+                               port 0 picks a free one */
+    crumb_iface *iface;     /* borrowed; NULL: no sessions, no CSRF */
+    const char *template_dir; /* NULL: no templates */
+    size_t max_body;        /* 0: 1 MiB; larger bodies get 413 */
+    size_t max_cookie;      /* 0: 8 KiB; a longer Cookie header: 431 */
+    unsigned threads;       /* 0: one per CPU */
+    unsigned max_connections; /* 0: 1024 */
+    unsigned timeout;       /* idle connection timeout, s; 0: 30 */
+    int log;                /* 1: a line per request on stderr */
+    const char *csp;        /* NULL: a strict default ('self' only) */
+    crumb_http_error_fn on_error; /* NULL: a plain built-in page */
+    void *error_ctx;
+} crumb_http_options;
+
+/** crumb_http_options_init - zero @o, then addr default and log = 1. */
+void crumb_http_options_init(crumb_http_options *o);
+
+/**
+ * crumb_http_new - a server (not yet listening) for @opts.
+ * Loads every *.html template of opts->template_dir now.
+ * Returns CRUMB_OK, CRUMB_EINVAL (bad addr), CRUMB_EIO (templates
+ * unreadable), CRUMB_EMALFORMED (a template does not parse),
+ * CRUMB_ENOMEM. On a template error *out is still set, so that
+ * crumb_http_errmsg() can say which file and line; free it then too.
+ * Lifetime: *out owned by the caller, crumb_http_free(); @opts copied,
+ * opts->iface borrowed for the server's life.
+ */
+int crumb_http_new(crumb_http **out, const crumb_http_options *opts);
+
+/** crumb_http_free - stop if running and free; accepts NULL. */
+void crumb_http_free(crumb_http *h);
+
+/** crumb_http_errmsg - the last error's detail. Lifetime: as @h. */
+const char *crumb_http_errmsg(const crumb_http *h);
+
+/**
+ * crumb_http_route - route @method ("GET", "POST"...) and @pattern to
+ * @fn. Patterns are '/'-separated literal segments and typed parameters:
+ * <name> or <string:name> (one segment), <int:name> (decimal digits, fits
+ * int64). GET routes answer HEAD too. Routes are matched in the order
+ * added. Returns CRUMB_OK, CRUMB_EINVAL (bad pattern), CRUMB_ENOMEM.
+ * Must be called before crumb_http_start().
+ */
+int crumb_http_route(crumb_http *h, const char *method, const char *pattern,
+                     crumb_http_handler fn, void *ctx, unsigned flags);
+
+/**
+ * crumb_http_static - serve the file @path at URL @url_path with
+ * @content_type, an ETag and Cache-Control: public, max-age=3600. The file
+ * is read now (only registered files are ever served: no path from the
+ * request reaches the file system). Returns CRUMB_OK, CRUMB_EIO,
+ * CRUMB_ENOMEM.
+ */
+int crumb_http_static(crumb_http *h, const char *url_path, const char *path,
+                      const char *content_type);
+
+/**
+ * crumb_http_start - bind and start answering on the pool's threads,
+ * which start with every signal blocked (signals go to your threads).
+ * Returns CRUMB_OK or CRUMB_EIO (bind failed; see crumb_http_errmsg()).
+ */
+int crumb_http_start(crumb_http *h);
+
+/** crumb_http_port - the bound port (after start), else 0. */
+uint16_t crumb_http_port(const crumb_http *h);
+
+/**
+ * crumb_http_run - start (unless started), then wait for SIGINT or
+ * SIGTERM, then stop (finishing requests in flight). Blocks those two
+ * signals in the calling thread; call it from main.
+ * Returns CRUMB_OK or crumb_http_start()'s error.
+ */
+int crumb_http_run(crumb_http *h);
+
+/** crumb_http_stop - stop answering and close the socket; idempotent. */
+void crumb_http_stop(crumb_http *h);
+
+/* ---- the request ------------------------------------------------------ */
+
+/** Lifetime of every string below: the request. */
+const char *crumb_http_method(const crumb_http_req *req);
+/** The decoded path, without the query. */
+const char *crumb_http_path(const crumb_http_req *req);
+/** A request header (case-insensitive name), or NULL. */
+const char *crumb_http_header(crumb_http_req *req, const char *name);
+/** A query parameter, decoded, first wins; NULL when absent. */
+const char *crumb_http_query(const crumb_http_req *req, const char *name);
+/** A field of a url-encoded POST body, decoded, first wins; or NULL. */
+const char *crumb_http_form(const crumb_http_req *req, const char *name);
+/** A route parameter as text, or NULL. */
+const char *crumb_http_param(const crumb_http_req *req, const char *name);
+/** An <int:...> route parameter, or @def. */
+int64_t crumb_http_param_int(const crumb_http_req *req, const char *name,
+                             int64_t def);
+/** The session (NULL for CRUMB_ROUTE_NO_SESSION routes or no iface).
+ * Lifetime: the request; do not free. */
+crumb_session *crumb_http_session(crumb_http_req *req);
+/** Why the session is what it is (crumb_open_reason). */
+crumb_open_reason crumb_http_session_reason(const crumb_http_req *req);
+/** The server handling @req. */
+crumb_http *crumb_http_server(crumb_http_req *req);
+
+/* ---- the response ----------------------------------------------------- */
+
+/*
+ * A handler sets exactly one response; a later call replaces the earlier
+ * one (headers added with crumb_http_header_add() are kept). A handler
+ * that sets none gives 500. All return CRUMB_OK, CRUMB_EINVAL or
+ * CRUMB_ENOMEM. Strings are copied.
+ */
+
+/** crumb_http_respond - @status with a body of @len bytes. */
+int crumb_http_respond(crumb_http_req *req, int status,
+                       const char *content_type, const void *body,
+                       size_t len);
+
+/** crumb_http_respond_take - as respond, taking over malloc'd @body. */
+int crumb_http_respond_take(crumb_http_req *req, int status,
+                            const char *content_type, char *body,
+                            size_t len);
+
+/** crumb_http_redirect - @status (301, 302, 303, 307, 308) to @location,
+ * which must be free of control characters. */
+int crumb_http_redirect(crumb_http_req *req, int status,
+                        const char *location);
+
+/** crumb_http_header_add - an extra response header (no CR/LF). */
+int crumb_http_header_add(crumb_http_req *req, const char *name,
+                          const char *value);
+
+/** crumb_http_error - the error page for @status via options.on_error. */
+void crumb_http_error(crumb_http_req *req, int status, const char *message);
+
+/**
+ * crumb_http_render - render template @name (file name without ".html")
+ * with @ctx (borrowed) as text/html with @status. A render failure gives
+ * 500. Returns CRUMB_OK, CRUMB_ENOTFOUND, CRUMB_ENOMEM.
+ */
+int crumb_http_render(crumb_http_req *req, int status, const char *name,
+                      const json_t *ctx);
+
+/* ---- templates, usable without a server -------------------------------- */
+
+/*
+ * A mustache subset over a jansson context:
+ *   {{ name }}         value, HTML-escaped (& < > " ' and `)
+ *   {{{ name }}}       value, raw          {{ name|safe }}  the same
+ *   {{# name }}..{{/ name }}  section: an array repeats the body with each
+ *                      element as context; an object is entered; other
+ *                      truthy values render the body once
+ *   {{^ name }}..{{/ name }}  inverted: when missing, false, null, empty
+ *   {{> name }}        another template of the set (depth-bounded)
+ *   {{! comment }}
+ * Names are dotted paths ("user.name") looked up through the context
+ * stack, innermost first; "." is the current element. Numbers print in
+ * full, true as "true", null and missing as "".
+ */
+typedef struct crumb_tpl_set crumb_tpl_set;
+
+/**
+ * crumb_tpl_set_load - parse every "*.html" file in @dir.
+ * Returns CRUMB_OK, CRUMB_EIO, CRUMB_EMALFORMED, CRUMB_ENOMEM; a message
+ * for the first failure goes to @err (may be NULL) of @errsize bytes.
+ * Lifetime: *out owned by the caller, crumb_tpl_set_free(). Thread-safe
+ * for rendering once loaded.
+ */
+int crumb_tpl_set_load(crumb_tpl_set **out, const char *dir, char *err,
+                       size_t errsize);
+
+/** crumb_tpl_set_add - add (or replace) template @name from @text. */
+int crumb_tpl_set_add(crumb_tpl_set *set, const char *name, const char *text,
+                      size_t len, char *err, size_t errsize);
+
+/** crumb_tpl_set_new - an empty set; NULL on out of memory. */
+crumb_tpl_set *crumb_tpl_set_new(void);
+
+/** crumb_tpl_set_free - free; accepts NULL. */
+void crumb_tpl_set_free(crumb_tpl_set *set);
+
+/**
+ * crumb_tpl_render - render @name with @ctx into a malloc'd,
+ * NUL-terminated *out of *len bytes (owned by the caller, free()).
+ * Returns CRUMB_OK, CRUMB_ENOTFOUND, CRUMB_ETOOBIG (partials nested too
+ * deep), CRUMB_ENOMEM.
+ */
+int crumb_tpl_render(const crumb_tpl_set *set, const char *name,
+                     const json_t *ctx, char **out, size_t *len);
+
+/**
+ * crumb_html_escape - @s HTML-escaped, appended nowhere: returns a
+ * malloc'd string (free()) or NULL on out of memory.
+ */
+char *crumb_html_escape(const char *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,186 @@
+/* test_http_template.c - the mustache subset: escaping, sections, partials. */
+#include <crumb/error.h>
+#include <crumb/http.h>
+
+#include "test.h"
+
+static crumb_tpl_set *
+set_with(const char *name, const char *text)
+{
+    crumb_tpl_set *s = crumb_tpl_set_new();
+    char err[128] = "";
+    CHECK(s);
+    int rc = crumb_tpl_set_add(s, name, text, strlen(text), err, sizeof(err));
+    if (rc != CRUMB_OK)
+        T_FAIL_("add %s: %s: %s", name, crumb_errname(rc), err);
+    return s;
+}
+
+static char *
+render(crumb_tpl_set *s, const char *name, const char *ctx_json)
+{
+    json_t *ctx = json_loads(ctx_json, 0, NULL);
+    CHECK(ctx);
+    char *out = NULL;
+    size_t len = 0;
+    CHECK_RC(crumb_tpl_render(s, name, ctx, &out, &len), CRUMB_OK);
+    CHECK_INT(len, ==, strlen(out));
+    json_decref(ctx);
+    return out;
+}
+
+TEST(test_escape_by_default)
+{
+    crumb_tpl_set *s = set_with("t", "<p>{{ name }}|{{name}}</p>");
+    char *out = render(s, "t",
+                       "{\"name\": \"<script>alert('x')</script>&\\\"`\"}");
+    CHECK_STR(out, "<p>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;"
+                   "&quot;&#96;|&lt;script&gt;alert(&#39;x&#39;)&lt;/script"
+                   "&gt;&amp;&quot;&#96;</p>");
+    free(out);
+    crumb_tpl_set_free(s);
+}
+
+TEST(test_raw_only_when_marked)
+{
+    crumb_tpl_set *s = set_with("t", "{{{ html }}}/{{ html|safe }}/{{ html }}");
+    char *out = render(s, "t", "{\"html\": \"<b>\"}");
+    CHECK_STR(out, "<b>/<b>/&lt;b&gt;");
+    free(out);
+    crumb_tpl_set_free(s);
+}
+
+TEST(test_types)
+{
+    crumb_tpl_set *s = set_with("t", "{{i}} {{r}} {{t}} {{f}} [{{n}}] "
+                                     "[{{missing}}] {{o.a.b}}");
+    char *out = render(s, "t", "{\"i\": -12, \"r\": 1.5, \"t\": true, "
+                               "\"f\": false, \"n\": null, "
+                               "\"o\": {\"a\": {\"b\": \"deep\"}}}");
+    CHECK_STR(out, "-12 1.5 true false [] [] deep");
+    free(out);
+    crumb_tpl_set_free(s);
+}
+
+TEST(test_sections)
+{
+    crumb_tpl_set *s = set_with(
+        "t", "{{#items}}<li>{{name}}={{qty}} of {{title}}</li>{{/items}}"
+             "{{^items}}empty{{/items}}{{#flag}}F{{/flag}}"
+             "{{#user}}hi {{name}}{{/user}}{{#list}}[{{.}}]{{/list}}");
+    char *out = render(s, "t", "{\"title\": \"cart\", \"flag\": true, "
+                               "\"items\": [{\"name\": \"a\", \"qty\": 1}, "
+                               "{\"name\": \"<b>\", \"qty\": 2}], "
+                               "\"user\": {\"name\": \"bob\"}, "
+                               "\"list\": [1, \"x\"]}");
+    CHECK_STR(out, "<li>a=1 of cart</li><li>&lt;b&gt;=2 of cart</li>"
+                   "Fhi bob[1][x]");
+    free(out);
+    out = render(s, "t", "{\"items\": [], \"flag\": false}");
+    CHECK_STR(out, "empty");
+    free(out);
+    crumb_tpl_set_free(s);
+}
+
+TEST(test_partials_and_comments)
+{
+    crumb_tpl_set *s = set_with("page", "{{> head }}body{{! a comment }}"
+                                        "{{>missing}}");
+    char err[64];
+    const char *head = "<h1>{{title}}</h1>";
+    CHECK_RC(crumb_tpl_set_add(s, "head", head, strlen(head), err,
+                               sizeof(err)),
+             CRUMB_OK);
+    char *out = render(s, "page", "{\"title\": \"T&\"}");
+    CHECK_STR(out, "<h1>T&amp;</h1>body");
+    free(out);
+    /* a partial that includes itself stops at the depth bound */
+    const char *loop = "x{{> loop }}";
+    CHECK_RC(crumb_tpl_set_add(s, "loop", loop, strlen(loop), err,
+                               sizeof(err)),
+             CRUMB_OK);
+    char *o2 = NULL;
+    CHECK_RC(crumb_tpl_render(s, "loop", NULL, &o2, NULL), CRUMB_ETOOBIG);
+    CHECK(o2 == NULL);
+    CHECK_RC(crumb_tpl_render(s, "nope", NULL, &o2, NULL), CRUMB_ENOTFOUND);
+    crumb_tpl_set_free(s);
+}
+
+TEST(test_malformed_templates)
+{
+    crumb_tpl_set *s = crumb_tpl_set_new();
+    char err[128];
+    const char *bad[] = {"{{#a}}no close", "{{/a}}", "{{#a}}{{/b}}",
+                         "{{ unclosed", "{{}}", "{{{ a }}", "{{#}}{{/}}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        int rc = crumb_tpl_set_add(s, "t", bad[i], strlen(bad[i]), err,
+                                   sizeof(err));
+        if (rc != CRUMB_EMALFORMED)
+            T_FAIL_("\"%s\" gave %s", bad[i], crumb_errname(rc));
+        CHECK(err[0] != '\0');
+    }
+    const char *ok = "a { b } {c} }} text";
+    CHECK_RC(crumb_tpl_set_add(s, "t", ok, strlen(ok), err, sizeof(err)),
+             CRUMB_OK);
+    char *out = NULL;
+    CHECK_RC(crumb_tpl_render(s, "t", NULL, &out, NULL), CRUMB_OK);
+    CHECK_STR(out, ok);
+    free(out);
+    crumb_tpl_set_free(s);
+}
+
+TEST(test_load_dir)
+{
+    char dir[] = "/tmp/crumb-tpl-XXXXXX";
+    CHECK(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/hello.html", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f);
+    fputs("Hello, {{ who }}!", f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/ignored.txt", dir);
+    f = fopen(path, "w");
+    fputs("{{#broken}}", f);
+    fclose(f);
+    crumb_tpl_set *s = NULL;
+    char err[256];
+    CHECK_RC(crumb_tpl_set_load(&s, dir, err, sizeof(err)), CRUMB_OK);
+    char *out = render(s, "hello", "{\"who\": \"<you>\"}");
+    CHECK_STR(out, "Hello, &lt;you&gt;!");
+    free(out);
+    crumb_tpl_set_free(s);
+    snprintf(path, sizeof(path), "%s/bad.html", dir);
+    f = fopen(path, "w");
+    fputs("line1\n{{#open}}", f);
+    fclose(f);
+    CHECK_RC(crumb_tpl_set_load(&s, dir, err, sizeof(err)), CRUMB_EMALFORMED);
+    CHECK(strstr(err, "bad.html") != NULL);
+    CHECK_RC(crumb_tpl_set_load(&s, "/nonexistent/dir", err, sizeof(err)),
+             CRUMB_EIO);
+    snprintf(path, sizeof(path), "rm -rf %s", dir);
+    CHECK_INT(system(path), ==, 0);
+}
+
+TEST(test_html_escape)
+{
+    char *e = crumb_html_escape("a<b>&\"'`");
+    CHECK_STR(e, "a&lt;b&gt;&amp;&quot;&#39;&#96;");
+    free(e);
+}
+
+int
+main(void)
+{
+    TEST_BEGIN();
+    RUN(test_escape_by_default);
+    RUN(test_raw_only_when_marked);
+    RUN(test_types);
+    RUN(test_sections);
+    RUN(test_partials_and_comments);
+    RUN(test_malformed_templates);
+    RUN(test_load_dir);
+    RUN(test_html_escape);
+    return TEST_END();
+}
