@@ -271,10 +271,19 @@ crumb_users_set_password(crumb_users *db, const char *username,
         return CRUMB_EINVAL;
     if (!crumb_username_valid(username))
         return CRUMB_ENOTFOUND;
-    int rc = crumb_password_hash(password, &hash);
+    /* password_changed must move forward even within one second: a
+     * session stamped with the old value is then always older. */
+    crumb_user old;
+    int rc = crumb_users_get(db, username, &old);
     if (rc != CRUMB_OK)
         return rc;
-    rc = db->ops->set_hash(db, username, hash, NULL, (int64_t)time(NULL));
+    int64_t changed = (int64_t)time(NULL);
+    if (changed <= old.password_changed)
+        changed = old.password_changed + 1;
+    rc = crumb_password_hash(password, &hash);
+    if (rc != CRUMB_OK)
+        return rc;
+    rc = db->ops->set_hash(db, username, hash, NULL, changed);
     free(hash);
     return rc;
 }
