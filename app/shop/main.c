@@ -7,7 +7,7 @@
 #include <crumb/http.h>
 #include <crumb/iface.h>
 
-#include "shop.h"
+#include "checkout.h"
 
 static int
 run(shop_config *c)
@@ -46,6 +46,7 @@ run(shop_config *c)
                 crumb_iface_warning(iface));
     if (shop_users_init(c->users_uri) != CRUMB_OK)
         goto out;
+    shop_expiry_init(c);
 
     char tdir[4096], css[4096];
     snprintf(tdir, sizeof(tdir), "%s/templates", c->app_dir);
