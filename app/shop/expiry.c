@@ -20,10 +20,10 @@
  * back as an unknown id, not as an idle or absolute timeout: "ended" then
  * states both rules, and revocation from elsewhere, rather than guess.
  */
-static char idle_text[160];
-static char absolute_text[160];
-static char expired_text[160];
-static char ended_text[320];
+static char idle_text[256];
+static char absolute_text[256];
+static char expired_text[256];
+static char ended_text[400];
 
 /* "30 minutes", "12 hours", "31 days", "1 hour", "90 seconds". */
 static void
