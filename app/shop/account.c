@@ -5,7 +5,7 @@
 
 #include <crumb/error.h>
 
-#include "shop.h"
+#include "checkout.h"
 
 #define BAD_LOGIN "Incorrect username or password"
 
@@ -63,6 +63,10 @@ login_form(crumb_http_req *req, int status, const char *error,
             json_object_set_new(ctx, "username", json_string(username));
         if (local_path(next))
             json_object_set_new(ctx, "next", json_string(next));
+        const char *notice = shop_expiry_notice(crumb_http_query(req,
+                                                                 "expired"));
+        if (notice)
+            json_object_set_new(ctx, "notice", json_string(notice));
     }
     shop_page(req, status, "login", ctx);
 }
@@ -199,10 +203,8 @@ static void
 get_dashboard(crumb_http_req *req, void *unused)
 {
     crumb_user u;
-    if (!shop_current_user(req, &u)) {
-        crumb_http_redirect(req, 302, "/login?next=%2Fdashboard");
+    if (!shop_require_login(req, &u))
         return;
-    }
     json_t *ctx = shop_ctx(req, "Dashboard", 0);
     if (ctx) {
         json_object_set_new(ctx, "username", json_string(u.username));

@@ -7,7 +7,7 @@
 #include <crumb/http.h>
 #include <crumb/iface.h>
 
-#include "shop.h"
+#include "checkout.h"
 
 static int
 run(shop_config *c)
@@ -44,8 +44,10 @@ run(shop_config *c)
     if (crumb_iface_warning(iface))
         fprintf(stderr, "crumb-shop: warning: %s\n",
                 crumb_iface_warning(iface));
-    if (shop_users_init(c->users_uri) != CRUMB_OK)
+    if (shop_users_init(c->users_uri) != CRUMB_OK ||
+        shop_orders_init(c->data_dir) != CRUMB_OK)
         goto out;
+    shop_expiry_init(c);
 
     char tdir[4096], css[4096];
     snprintf(tdir, sizeof(tdir), "%s/templates", c->app_dir);
@@ -68,7 +70,9 @@ run(shop_config *c)
             CRUMB_OK ||
         shop_routes_account(h) != CRUMB_OK || shop_routes_demo(h) != CRUMB_OK ||
         shop_routes_cart(h) != CRUMB_OK ||
-        shop_routes_sessions(h) != CRUMB_OK) {
+        shop_routes_sessions(h) != CRUMB_OK ||
+        shop_routes_checkout(h) != CRUMB_OK ||
+        shop_routes_orders(h) != CRUMB_OK) {
         fprintf(stderr, "crumb-shop: %s\n", crumb_http_errmsg(h));
         goto out;
     }
@@ -93,6 +97,7 @@ out:
     crumb_http_free(h);
     crumb_iface_free(iface);
     shop_users_cleanup();
+    shop_orders_cleanup();
     return status;
 }
 
