@@ -16,7 +16,10 @@
 # every request, so each request is a session read and write. A server that
 # will not start (a store crumb-shop does not accept yet, a missing peer)
 # is reported "n/a" with the reason. Prints requests/s, p50 and p99 (the
-# median run of ROUNDS), ratios to nginx and to each peer, and the targets.
+# median run of ROUNDS), ratios to nginx and to each peer, the targets, and
+# the server's CPU time per request (its process and its children; not the
+# redis-server behind it), which is steadier than requests/s on a busy
+# machine.
 # Everything listens on a free 127.0.0.1 port, lives in a temporary
 # directory, and is stopped by PID at exit; the whole run is time-bounded.
 # Packages: scripts/deps.sh bench. Express: npm ci on first run.
@@ -87,6 +90,8 @@ free_port() {
     $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+declare -A URL SPID
+
 # na NAME REASON: NAME is not measured in this run
 na() {
     echo "$2" >"$TMP/$1.na"
@@ -101,6 +106,7 @@ start() {
     "$@" >"$TMP/$name.log" 2>&1 &
     last_pid=$!
     pids+=("$last_pid")
+    SPID[$name]=$last_pid
 }
 
 # up NAME PID PORT PATH: waits (at most 10 s) until PID answers on PORT;
@@ -144,7 +150,6 @@ session() {
     fi
 }
 
-declare -A URL SPID
 
 # ---------------------------------------------------------------- servers
 
@@ -218,7 +223,6 @@ shop() {
     start "$name" env CRUMB_DATA_DIR="$TMP/$name" CRUMB_STORE="$store" \
         CRUMB_SECRET_KEY="$SECRET" CRUMB_LOG=1 \
         "$BIN" --listen "127.0.0.1:$port"
-    SPID[$name]=$last_pid
     up "$name" "$last_pid" "$port" /healthz || return 0
     URL[$name]="http://127.0.0.1:$port$path"
     [ "$path" = /visits ] || return 0
@@ -307,7 +311,21 @@ to_ms() {
         else printf "nan" }'
 }
 
-# run_wrk NAME ROUND: one timed run; appends "rps p50ms p99ms errors"
+# cpu_ticks PID: user+system clock ticks of PID and its children (nginx's
+# and gunicorn's workers), to get the server's CPU time per request, which
+# other load on the machine disturbs much less than requests/s
+cpu_ticks() {
+    local t=0 p st f
+    for p in "$1" $(ps -o pid= --ppid "$1" 2>/dev/null); do
+        st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+        read -r -a f <<<"${st##*) }"
+        t=$((t + f[11] + f[12]))
+    done
+    echo "$t"
+}
+
+# run_wrk NAME ROUND: one timed run; appends "rps p50ms p99ms cpu-us/req
+# errors"
 run_wrk() {
     local name=$1 round=$2 out="$TMP/$1.$2.wrk" hdr=() cmd
     [ -s "$TMP/$name.cookie" ] && hdr=(-H "$(cat "$TMP/$name.cookie")")
@@ -317,7 +335,7 @@ run_wrk() {
             >/dev/null || true
     fi
     local perf_pid=""
-    if [ -n "$PERF_DIR" ] && [ -n "${SPID[$name]:-}" ] &&
+    if [ -n "$PERF_DIR" ] && [ "${name#crumb-}" != "$name" ] &&
         [ "$name" != crumb-healthz ]; then
         mkdir -p "$PERF_DIR"
         perf record -g -q -p "${SPID[$name]}" -o "$PERF_DIR/$name.data" \
@@ -325,17 +343,24 @@ run_wrk() {
         perf_pid=$!
         pids+=("$perf_pid")
     fi
+    local t0 t1
+    t0=$(cpu_ticks "${SPID[$name]}")
     timeout $((RUN_S + 30)) "${cmd[@]}" -d"$DURATION" "${URL[$name]}" \
         >"$out" || true
+    t1=$(cpu_ticks "${SPID[$name]}")
     [ -n "$perf_pid" ] && { wait "$perf_pid" || true; }
-    local rps p50 p99 errs
+    local rps p50 p99 errs cpu
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
+    cpu=$(awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" \
+        '/ requests in / { if ($1 > 0) printf "%.1f", d / hz * 1e6 / $1
+                          else printf "nan" }' "$out")
     p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
     p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
     errs=$(awk '/Non-2xx|Socket errors/ {printf "%s ", $0}' "$out")
-    printf '  %-15s round %d: %10s req/s  p50 %8s ms  p99 %8s ms  %s\n' \
-        "$name" "$round" "${rps:-?}" "$p50" "$p99" "$errs"
-    echo "${rps:-0} $p50 $p99 ${errs:-}" >>"$TMP/$name.runs"
+    printf '  %-15s round %d: %10s req/s  p50 %8s ms  p99 %8s ms' \
+        "$name" "$round" "${rps:-?}" "$p50" "$p99"
+    printf '  cpu %7s us/req  %s\n' "${cpu:-nan}" "$errs"
+    echo "${rps:-0} $p50 $p99 ${cpu:-nan} ${errs:-}" >>"$TMP/$name.runs"
 }
 
 echo "bench: wrk -t$THREADS -c$CONNECTIONS -d$DURATION (warm-up $WARMUP)," \
@@ -368,17 +393,17 @@ ratio() { # ratio A B -> A/B with 2 decimals, or n/a
 }
 NGX=$(rps_of nginx-static)
 MHD=$(rps_of mhd-hello)
-printf '\n%-15s %10s %9s %9s %8s %8s  %s\n' target req/s p50-ms p99-ms \
-    x-nginx x-mhd check
+printf '\n%-15s %10s %9s %9s %8s %8s %10s  %s\n' target req/s p50-ms \
+    p99-ms x-nginx x-mhd cpu-us/req check
 for t in $ALL; do
     wanted "$t" || continue
     if [ -s "$TMP/$t.med" ]; then
-        read -r rps p50 p99 errs <"$TMP/$t.med"
-        printf '%-15s %10s %9s %9s %8s %8s  %s %s\n' "$t" "$rps" "$p50" \
-            "$p99" "$(ratio "$rps" "$NGX")" "$(ratio "$rps" "$MHD")" \
-            "$(cat "$TMP/$t.check" 2>/dev/null || true)" "$errs"
+        read -r rps p50 p99 cpu errs <"$TMP/$t.med"
+        printf '%-15s %10s %9s %9s %8s %8s %10s  %s %s\n' "$t" "$rps" \
+            "$p50" "$p99" "$(ratio "$rps" "$NGX")" "$(ratio "$rps" "$MHD")" \
+            "$cpu" "$(cat "$TMP/$t.check" 2>/dev/null || true)" "$errs"
     else
-        printf '%-15s %10s %9s %9s %8s %8s  %s\n' "$t" n/a - - - - \
+        printf '%-15s %10s %9s %9s %8s %8s %10s  %s\n' "$t" n/a - - - - - \
             "$(cat "$TMP/$t.na" 2>/dev/null || echo 'not run')"
     fi
 done
