@@ -357,6 +357,15 @@ run_wrk() {
     p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
     p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
     errs=$(awk '/Non-2xx|Socket errors/ {printf "%s ", $0}' "$out")
+    if ! kill -0 "${SPID[$name]}" 2>/dev/null || [ -z "$rps" ]; then
+        local why="no answer"
+        kill -0 "${SPID[$name]}" 2>/dev/null ||
+            why="server exited: $(tail -c 300 "$TMP/$name.log" | tail -1)"
+        printf '  %-15s round %d: FAILED (%s)\n' "$name" "$round" "$why"
+        echo "round $round failed ($why)" >>"$TMP/$name.failed"
+        [ -s "$TMP/$name.runs" ] || na "$name" "$why"
+        return 0
+    fi
     printf '  %-15s round %d: %10s req/s  p50 %8s ms  p99 %8s ms' \
         "$name" "$round" "${rps:-?}" "$p50" "$p99"
     printf '  cpu %7s us/req  %s\n' "${cpu:-nan}" "$errs"
@@ -401,7 +410,8 @@ for t in $ALL; do
         read -r rps p50 p99 cpu errs <"$TMP/$t.med"
         printf '%-15s %10s %9s %9s %8s %8s %10s  %s %s\n' "$t" "$rps" \
             "$p50" "$p99" "$(ratio "$rps" "$NGX")" "$(ratio "$rps" "$MHD")" \
-            "$cpu" "$(cat "$TMP/$t.check" 2>/dev/null || true)" "$errs"
+            "$cpu" "$(cat "$TMP/$t.check" "$TMP/$t.failed" 2>/dev/null |
+                tr '\n' ' ')" "$errs"
     else
         printf '%-15s %10s %9s %9s %8s %8s %10s  %s\n' "$t" n/a - - - - - \
             "$(cat "$TMP/$t.na" 2>/dev/null || echo 'not run')"
