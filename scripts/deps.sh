@@ -1,9 +1,11 @@
 #!/bin/sh
 # deps.sh - install the Debian packages crumb needs, only those missing.
-# Usage: scripts/deps.sh build|run|test
+# Usage: scripts/deps.sh build|run|test|bench
 # build: compilers and -dev libraries; run: build + what crumb-shop uses;
 # test: run + the real peers the tests start (Flask, Redis, nginx, clang,
-# Chromium, Node). Needs root (or sudo) only when something is missing.
+# Chromium, Node); bench: build + what bench/http.sh runs (wrk, nginx,
+# gunicorn, Flask, Flask-Session, Redis; Node and npm are not from Debian).
+# Needs root (or sudo) only when something is missing.
 set -eu
 
 profile=${1:-build}
@@ -19,8 +21,12 @@ redis-server nginx-light sqlite3 curl chromium"
     # fallback when there is no node at all.
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
     ;;
+bench)
+    pkgs="$pkgs wrk nginx-light gunicorn python3-flask python3-flask-session \
+python3-redis redis-server curl"
+    ;;
 *)
-    echo "usage: $0 build|run|test" >&2
+    echo "usage: $0 build|run|test|bench" >&2
     exit 2
     ;;
 esac
