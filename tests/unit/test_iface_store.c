@@ -383,6 +383,51 @@ TEST(list_and_revoke)
     crumb_iface_free(iface);
 }
 
+TEST(list_all_and_revoke_handle)
+{
+    crumb_iface *iface = make_iface(1800, 43200);
+    char *ca = login(iface, "alice");
+    __atomic_add_fetch(&g_now, 1, __ATOMIC_SEQ_CST);
+    char *cb = login(iface, "bob");
+    crumb_session_info *info = NULL;
+    size_t n = 0;
+    CHECK_RC(crumb_iface_list_all_sessions(iface, 10, &info, &n), CRUMB_OK);
+    CHECK_INT(n, ==, 2);
+    CHECK_STR(info[0].user, "bob"); /* most recently seen first */
+    CHECK_STR(info[1].user, "alice");
+    CHECK_INT(info[0].current + info[1].current, ==, 0);
+    CHECK_INT(strlen(info[1].handle), ==, 16);
+    char alice[17];
+    memcpy(alice, info[1].handle, 17);
+    free(info);
+    CHECK_RC(crumb_iface_list_all_sessions(iface, 1, &info, &n), CRUMB_OK);
+    CHECK_INT(n, ==, 1);
+    CHECK_STR(info[0].user, "bob");
+    free(info);
+    CHECK_RC(crumb_iface_list_all_sessions(iface, 0, &info, &n),
+             CRUMB_EINVAL);
+    /* Revoked by handle alone; the same handle again is unknown. */
+    CHECK_RC(crumb_iface_revoke_handle(iface, alice), CRUMB_OK);
+    CHECK_RC(crumb_iface_revoke_handle(iface, alice), CRUMB_ENOTFOUND);
+    CHECK_RC(crumb_iface_revoke_handle(iface, "0000000000000000"),
+             CRUMB_ENOTFOUND);
+    CHECK_RC(crumb_iface_revoke_handle(iface, "short"), CRUMB_ENOTFOUND);
+    CHECK_RC(crumb_iface_revoke_handle(iface, NULL), CRUMB_ENOTFOUND);
+    crumb_open_reason why;
+    crumb_session *s = open_s(iface, ca, &why);
+    CHECK_INT(why, ==, CRUMB_OPEN_UNKNOWN_ID);
+    crumb_session_free(s);
+    s = open_s(iface, cb, &why);
+    CHECK_INT(why, ==, CRUMB_OPEN_OK);
+    crumb_session_free(s);
+    CHECK_RC(crumb_iface_list_all_sessions(iface, 10, &info, &n), CRUMB_OK);
+    CHECK_INT(n, ==, 1);
+    free(info);
+    free(ca);
+    free(cb);
+    crumb_iface_free(iface);
+}
+
 TEST(sqlite_file_holds_no_cookie_id)
 {
     if (strcmp(g_backend, "sqlite"))
@@ -459,6 +504,8 @@ run_all(void)
     RUN(eight_threads_lose_no_update);
     g_seq++;
     RUN(list_and_revoke);
+    g_seq++;
+    RUN(list_all_and_revoke_handle);
     g_seq++;
     RUN(sqlite_file_holds_no_cookie_id);
     g_seq++;
