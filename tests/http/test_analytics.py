@@ -220,6 +220,9 @@ def t_sequence(s, clock, store_uri, prefix):
     check("range is the 24 h before now",
           got.get("until", 0) - got.get("since", 0) == 86400)
 
+    if store_uri.startswith(("sqlite:", "redis://")):
+        t_cli(store_uri, got)
+
     r, got = figures(z, "1h")
     check("1h figures: only the later page view",
           got and got["sessions"] == 1 and got["page_views"] == 1 and
@@ -277,6 +280,42 @@ def t_sequence(s, clock, store_uri, prefix):
     check("plain user page: 403", r.status == 403, "status %d" % r.status)
     r = y.get("/admin/analytics.json")
     check("plain user json: 403", r.status == 403, "status %d" % r.status)
+
+
+def cli(*args):
+    p = subprocess.run([CLI, "analytics"] + list(args),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=60)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), \
+        p.stderr.decode("utf-8", "replace")
+
+
+def t_cli(store_uri, page):
+    """`crumb analytics` prints the page's figures, read from the store."""
+    until = str(page["until"])
+    rc, out, err = cli("--since", "24h", "--until", until, "--json",
+                       "--store", store_uri)
+    try:
+        got = json.loads(out)
+    except ValueError:
+        got = None
+    want = dict(page)
+    want.pop("enabled", None)
+    check("cli --json equals the page's json", rc == 0 and got == want,
+          "rc %d %s %s" % (rc, err, out[:300]))
+    rc, out, err = cli("--since", "24h", "--until", until, "--store",
+                       store_uri)
+    check("cli text figures",
+          rc == 0 and re.search(r"page views +11\n", out) and
+          re.search(r"failed logins +1\n", out) and
+          "/add_to_cart/<int:id> -> /cart  (1)" in out and
+          re.search(r"\n +5 +/login\n", out), out[:600] + err)
+    rc, out, err = cli("--since", "1h", "--until", until, "--json",
+                       "--store", store_uri)
+    got = json.loads(out) if rc == 0 else {}
+    check("cli --since 1h", got.get("page_views") == 1, out[:300] + err)
+    rc, out, err = cli("--since", "yesterday", "--store", store_uri)
+    check("cli bad --since exits 2", rc == 2 and "--since" in err, err)
 
 
 def t_cookie(s):
