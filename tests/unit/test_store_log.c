@@ -43,7 +43,6 @@ open_store(void)
 
 /* What a scan saw, as text: "name=a,b;" per log, sorted by name. */
 typedef struct seen {
-    char text[8192];
     char lines[64][256];
     int n;
     int stop_after; /* > 0: return CRUMB_ECONFLICT after that many */
@@ -76,16 +75,18 @@ static const char *
 scan(crumb_store *st, const char *prefix, int64_t now)
 {
     static seen s;
+    static char text[8192];
     memset(&s, 0, sizeof(s));
+    text[0] = '\0';
     int rc = crumb_store_log_scan(st, prefix, now, visit, &s);
     if (rc != CRUMB_OK)
         T_FAIL_("scan: %s: %s", crumb_errname(rc), crumb_store_errmsg(st));
     qsort(s.lines, (size_t)s.n, sizeof(s.lines[0]), line_cmp);
-    for (int i = 0; i < s.n; i++) {
-        strcat(s.text, s.lines[i]);
-        strcat(s.text, ";");
-    }
-    return s.text;
+    size_t used = 0;
+    for (int i = 0; i < s.n; i++)
+        used += (size_t)snprintf(text + used, sizeof(text) - used, "%s;",
+                                 s.lines[i]);
+    return text;
 }
 
 static void
@@ -117,7 +118,7 @@ TEST(append_and_scan)
 TEST(cap_drops_oldest)
 {
     crumb_store *st = open_store();
-    char item[8];
+    char item[16];
     for (int i = 0; i < 7; i++) {
         snprintf(item, sizeof(item), "%d", i);
         push(st, "log", item, 3, 60, T0);
