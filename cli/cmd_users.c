@@ -215,13 +215,16 @@ ask_tty(int fd, const char *prompt, char *buf, size_t size)
     signal(SIGINT, restore_tty);
     signal(SIGTERM, restore_tty);
     signal(SIGHUP, restore_tty);
-    if (write(fd, prompt, strlen(prompt)) < 0 ||
-        tcsetattr(fd, TCSAFLUSH, &t) != 0) {
+    /* Echo off (dropping what was typed before), then the prompt: what
+     * is typed after the prompt is never discarded. */
+    if (tcsetattr(fd, TCSAFLUSH, &t) != 0 ||
+        write(fd, prompt, strlen(prompt)) < 0) {
+        tcsetattr(fd, TCSADRAIN, &tty_saved);
         tty_fd = -1;
         return -1;
     }
     long n = read_line(fd, buf, size);
-    tcsetattr(fd, TCSAFLUSH, &tty_saved);
+    tcsetattr(fd, TCSADRAIN, &tty_saved);
     tty_fd = -1;
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);

@@ -184,19 +184,38 @@ new_identity(crumb__session_srv *srv)
     return rc;
 }
 
-/* The earliest of: idle deadline, absolute deadline, permanent lifetime.
- * The lifetime bound also keeps records from living forever with both
- * timeouts off. */
+/*
+ * When a record becomes useless: the earliest of the idle deadline, the
+ * absolute deadline and the permanent lifetime (which also keeps records
+ * from living forever with both timeouts off).
+ */
 static int64_t
-expiry(const crumb_iface *iface, int64_t created, int64_t now)
+deadline(const crumb_iface *iface, int64_t created, int64_t last_seen)
 {
-    int64_t e = now + iface->cfg.permanent_lifetime;
-    if (iface->cfg.idle_timeout > 0 && now + iface->cfg.idle_timeout < e)
-        e = now + iface->cfg.idle_timeout;
+    int64_t e = last_seen + iface->cfg.permanent_lifetime;
+    if (iface->cfg.idle_timeout > 0 &&
+        last_seen + iface->cfg.idle_timeout < e)
+        e = last_seen + iface->cfg.idle_timeout;
     if (iface->cfg.absolute_timeout > 0 &&
         created + iface->cfg.absolute_timeout < e)
         e = created + iface->cfg.absolute_timeout;
     return e;
+}
+
+/*
+ * The store keeps a record EXPIRY_GRACE seconds past its deadline. Open
+ * enforces the deadline itself, so the session is unusable at once; the
+ * grace only lets the request that brings the old cookie learn why it
+ * ended (idle or absolute timeout: "you were signed out after 30 minutes")
+ * instead of "unknown id". The record is destroyed at that request, and
+ * the store drops it on its own after the grace.
+ */
+#define EXPIRY_GRACE 900
+
+static int64_t
+expiry(const crumb_iface *iface, int64_t created, int64_t now)
+{
+    return deadline(iface, created, now) + EXPIRY_GRACE;
 }
 
 /* ---- open -----------------------------------------------------------------
@@ -271,6 +290,8 @@ crumb__iface_store_open(crumb_iface *iface, const char *cookie_header,
     } else if (iface->cfg.absolute_timeout > 0 &&
                now - rec.created >= iface->cfg.absolute_timeout) {
         why = CRUMB_OPEN_ABSOLUTE_TIMEOUT;
+    } else if (now >= deadline(iface, rec.created, rec.last_seen)) {
+        why = CRUMB_OPEN_EXPIRED; /* past the permanent lifetime */
     } else if (!(data = record_data(&rec))) {
         why = CRUMB_OPEN_CORRUPT;
         snprintf(crumb__iface_errbuf, sizeof crumb__iface_errbuf,
@@ -278,7 +299,7 @@ crumb__iface_store_open(crumb_iface *iface, const char *cookie_header,
     }
     /* A session past its timeout is gone for good, at once. */
     if (why == CRUMB_OPEN_IDLE_TIMEOUT || why == CRUMB_OPEN_ABSOLUTE_TIMEOUT ||
-        why == CRUMB_OPEN_CORRUPT)
+        why == CRUMB_OPEN_EXPIRED || why == CRUMB_OPEN_CORRUPT)
         (void)crumb_store_destroy(st, key);
     crumb_iface_store_release(iface, st);
 

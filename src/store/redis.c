@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "../redis_breaker.h"
 #include "store/store_int.h"
 
 /*
@@ -99,6 +100,16 @@ skey(const rstore *r, const unsigned char *key, char *out, char *hex)
     rkey(r, 's', hex, out);
 }
 
+static void drop(rstore *r);
+
+/* A transport failure: tell the breaker, drop the connection. */
+static void
+fail(rstore *r)
+{
+    crumb__breaker_failed(r->host, r->port);
+    drop(r);
+}
+
 static void
 drop(rstore *r)
 {
@@ -110,18 +121,25 @@ drop(rstore *r)
 static int
 ensure(crumb_store *st, rstore *r)
 {
+    if (!crumb__breaker_allow(r->host, r->port)) {
+        crumb_store_set_errmsg(st, "redis %s:%d: down (failing fast after "
+                                   "a recent failure)",
+                               r->host, r->port);
+        drop(r);
+        return CRUMB_EUNAVAIL;
+    }
     if (r->c)
         return CRUMB_OK;
     r->c = redisConnectWithTimeout(r->host, r->port, r->connect_tv);
     if (!r->c || r->c->err) {
         crumb_store_set_errmsg(st, "redis %s:%d: %s", r->host, r->port,
                                r->c ? r->c->errstr : "out of memory");
-        drop(r);
+        fail(r);
         return CRUMB_EUNAVAIL;
     }
     if (redisSetTimeout(r->c, r->cmd_tv) != REDIS_OK) {
         crumb_store_set_errmsg(st, "redis: cannot set the timeout");
-        drop(r);
+        fail(r);
         return CRUMB_EUNAVAIL;
     }
     if (r->db != 0) {
@@ -135,7 +153,10 @@ ensure(crumb_store *st, rstore *r)
         int transport = !rep;
         freeReplyObject(rep);
         if (!ok) {
-            drop(r);
+            if (transport)
+                fail(r);
+            else
+                drop(r);
             return transport ? CRUMB_EUNAVAIL : CRUMB_ESTORE;
         }
     }
@@ -173,9 +194,13 @@ run(crumb_store *st, rstore *r, args *a, int *rc)
                                    ? "timeout"
                                    : r->c->errstr);
         *rc = r->c->err == REDIS_ERR_OOM ? CRUMB_ENOMEM : CRUMB_EUNAVAIL;
-        drop(r);
+        if (*rc == CRUMB_EUNAVAIL)
+            fail(r);
+        else
+            drop(r);
         return NULL;
     }
+    crumb__breaker_ok(r->host, r->port);
     if (rep->type == REDIS_REPLY_ERROR) {
         *rc = reply_error(st, rep);
         freeReplyObject(rep);
@@ -213,9 +238,10 @@ script(crumb_store *st, rstore *r, int id, args *a, int *rc)
                                    ? "timeout"
                                    : r->c->errstr);
         *rc = CRUMB_EUNAVAIL;
-        drop(r);
+        fail(r);
         return NULL;
     }
+    crumb__breaker_ok(r->host, r->port);
     if (rep->type == REDIS_REPLY_ERROR) {
         *rc = reply_error(st, rep);
         freeReplyObject(rep);

@@ -1029,7 +1029,14 @@ TEST(redis_down_and_back)
     double t = mono();
     CHECK_RC(crumb_store_load(st, key, T0, &r), CRUMB_EUNAVAIL);
     CHECK(mono() - t < 1.0);
+    /* Meanwhile every call fails at once (the breaker), not after its
+     * own timeout. */
+    t = mono();
+    CHECK_RC(crumb_store_load(st, key, T0, &r), CRUMB_EUNAVAIL);
+    CHECK(mono() - t < 0.1);
     kill(pid, SIGCONT);
+    /* Service resumes once the breaker's cool-down (250 ms) has passed. */
+    usleep(300 * 1000);
     CHECK_RC(crumb_store_load(st, key, T0, &r), CRUMB_OK);
     crumb_store_record_cleanup(&r);
 
@@ -1050,6 +1057,7 @@ TEST(redis_down_and_back)
     /* Back (empty: no persistence): the next call reconnects, and the
      * scripts are loaded again. */
     pid = start_redis(port);
+    usleep(300 * 1000); /* the breaker's cool-down */
     CHECK_RC(crumb_store_load(st, key, T0, &r), CRUMB_ENOTFOUND);
     mkrec(&w, "after", "zoe", T0, T0 + 100);
     CHECK_RC(crumb_store_save(st, key, &w, 0, T0), CRUMB_OK);
