@@ -11,6 +11,7 @@ int cli_sign(int argc, char **argv);
 int cli_decode(int argc, char **argv);
 int cli_sessions(int argc, char **argv);
 int cli_users(int argc, char **argv);
+int cli_analytics(int argc, char **argv);
 
 /* Reports "crumb VERB: message" on stderr. */
 void cli_error(const char *verb, const char *fmt, ...)

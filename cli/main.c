@@ -20,6 +20,8 @@ static const struct {
     {"decode", cli_decode, "verify and print a session cookie"},
     {"sessions", cli_sessions, "list, revoke or sweep stored sessions"},
     {"users", cli_users, "add, change, remove or list users"},
+    {"analytics", cli_analytics, "page views, flows and logins, as text or "
+                                 "JSON"},
 };
 
 static void

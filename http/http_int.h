@@ -55,6 +55,7 @@ typedef struct crumb__match {
     crumb_http_handler fn;
     void *ctx;
     unsigned flags;
+    const char *pattern;    /* the route's, as registered; the router's */
     crumb__kvlist params;   /* owned; cleanup with crumb__kv_cleanup */
     char allow[96];         /* on 405: the Allow header value */
 } crumb__match;

@@ -128,6 +128,7 @@ crumb__req_dispatch(crumb_http_req *req)
     }
     int st = crumb__router_match(h->router, req->method, crumb_http_path(req),
                                  &req->match);
+    int ran = 0;
     int want_session = h->opt.iface &&
                        !(st == 200 &&
                          (req->match.flags & CRUMB_ROUTE_NO_SESSION));
@@ -158,11 +159,14 @@ crumb__req_dispatch(crumb_http_req *req)
                          "The form's security token is missing or invalid. "
                          "Reload the page and try again.");
     } else {
+        ran = 1;
         req->match.fn(req, req->match.ctx);
         if (!req->status)
             crumb_http_error(req, 500, "The page gave no answer.");
     }
     if (req->session)
         save_session(req);
+    if (ran && h->opt.after && req->status != 503)
+        h->opt.after(req, h->opt.after_ctx);
     security_headers(req);
 }

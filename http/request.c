@@ -261,6 +261,12 @@ crumb_http_session_reason(const crumb_http_req *req)
     return req->reason;
 }
 
+const char *
+crumb_http_route_pattern(const crumb_http_req *req)
+{
+    return req->match.fn ? req->match.pattern : NULL;
+}
+
 crumb_http *
 crumb_http_server(crumb_http_req *req)
 {

@@ -21,6 +21,7 @@ typedef struct route {
     crumb_http_handler fn;
     void *ctx;
     unsigned flags;
+    char *pattern;
 } route;
 
 struct crumb__router {
@@ -40,6 +41,7 @@ route_cleanup(route *rt)
     for (size_t i = 0; i < rt->nseg; i++)
         free(rt->segs[i].text);
     free(rt->segs);
+    free(rt->pattern);
 }
 
 void
@@ -119,6 +121,8 @@ crumb__router_add(crumb__router *r, const char *method, const char *pattern,
     rt.fn = fn;
     rt.ctx = ctx;
     rt.flags = flags;
+    if (!(rt.pattern = strdup(pattern)))
+        return CRUMB_ENOMEM;
     const char *p = pattern + 1;
     size_t nparams = 0;
     if (*p) {
@@ -231,6 +235,7 @@ crumb__router_match(const crumb__router *r, const char *method,
             m->fn = rt->fn;
             m->ctx = rt->ctx;
             m->flags = rt->flags;
+            m->pattern = rt->pattern;
             for (int k = 0; k < ncap; k++)
                 if (crumb__kv_add(&m->params, caps[k].name,
                                   strlen(caps[k].name), caps[k].value,

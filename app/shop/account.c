@@ -94,6 +94,7 @@ post_login(crumb_http_req *req, void *unused)
                                       pass ? pass : "", &u);
     if (rc == CRUMB_EBADSIG || rc == CRUMB_ENOTFOUND ||
         rc == CRUMB_EINVAL) {
+        shop_analytics_login(req, 0);
         login_form(req, 401, BAD_LOGIN, name, next);
         return;
     }
@@ -101,6 +102,7 @@ post_login(crumb_http_req *req, void *unused)
         crumb_http_error(req, 503, "The user database is unavailable.");
         return;
     }
+    shop_analytics_login(req, 1);
     login_session(req, &u, remember && *remember && strcmp(remember, "0"));
     crumb_http_redirect(req, 303, local_path(next) ? next : "/");
 }

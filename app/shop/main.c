@@ -60,6 +60,7 @@ run(shop_config *c)
     opt.threads = c->threads;
     opt.log = c->log;
     opt.on_error = shop_error;
+    opt.after = shop_analytics_after;
     rc = crumb_http_new(&h, &opt);
     if (rc != CRUMB_OK) {
         fprintf(stderr, "crumb-shop: %s: %s\n", crumb_strerror(rc),
@@ -72,7 +73,8 @@ run(shop_config *c)
         shop_routes_cart(h) != CRUMB_OK ||
         shop_routes_sessions(h) != CRUMB_OK ||
         shop_routes_checkout(h) != CRUMB_OK ||
-        shop_routes_orders(h) != CRUMB_OK) {
+        shop_routes_orders(h) != CRUMB_OK ||
+        shop_routes_analytics(h) != CRUMB_OK) {
         fprintf(stderr, "crumb-shop: %s\n", crumb_http_errmsg(h));
         goto out;
     }

@@ -92,5 +92,11 @@ int shop_routes_account(crumb_http *h);
 int shop_routes_demo(crumb_http *h);
 int shop_routes_cart(crumb_http *h);
 int shop_routes_sessions(crumb_http *h);
+int shop_routes_analytics(crumb_http *h);
+
+/* analytics.c: the HTTP layer's after hook (a page view per request of a
+ * stored session), and one login event (@ok 1) or failed login (0). */
+void shop_analytics_after(crumb_http_req *req, void *ctx);
+void shop_analytics_login(crumb_http_req *req, int ok);
 
 #endif

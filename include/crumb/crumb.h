@@ -4,6 +4,7 @@
 
 #define CRUMB_VERSION "0.1.0"
 
+#include <crumb/analytics.h>
 #include <crumb/auth.h>
 #include <crumb/base64.h>
 #include <crumb/cookie.h>

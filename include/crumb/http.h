@@ -73,6 +73,12 @@ typedef struct crumb_http_options {
     const char *csp;        /* NULL: a strict default ('self' only) */
     crumb_http_error_fn on_error; /* NULL: a plain built-in page */
     void *error_ctx;
+    /* Called after a routed request's handler ran and its session was
+     * saved (so crumb_session_handle() names the stored session), before
+     * the response is sent; it must not change the response. NULL: none.
+     * For logging and analytics (crumb_http_route_pattern()). */
+    crumb_http_handler after;
+    void *after_ctx;
 } crumb_http_options;
 
 /** crumb_http_options_init - zero @o, then addr default and log = 1. */
@@ -155,6 +161,9 @@ const char *crumb_http_param(const crumb_http_req *req, const char *name);
 /** An <int:...> route parameter, or @def. */
 int64_t crumb_http_param_int(const crumb_http_req *req, const char *name,
                              int64_t def);
+/** The pattern of the route that matched ("/add_to_cart/<int:id>"),
+ * never the path the client sent; NULL when no route matched. */
+const char *crumb_http_route_pattern(const crumb_http_req *req);
 /** The session (NULL for CRUMB_ROUTE_NO_SESSION routes or no iface).
  * Lifetime: the request; do not free. */
 crumb_session *crumb_http_session(crumb_http_req *req);

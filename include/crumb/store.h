@@ -107,8 +107,28 @@ void crumb_store_options_init(crumb_store_options *opts);
  *
  * Version 2 appends list_all. A version 1 table (or a NULL list_all)
  * still works; crumb_store_list_all() then returns CRUMB_EUNSUPPORTED.
+ * Version 3 appends log_append and log_scan, likewise optional.
  */
-#define CRUMB_STORE_OPS_VERSION 2
+#define CRUMB_STORE_OPS_VERSION 3
+
+#define CRUMB_STORE_LOG_ITEM_MAX 1024  /* bytes in one log item */
+#define CRUMB_STORE_LOG_CAP_MAX 100000 /* items a log may keep */
+
+/** One item of a log, as crumb_store_log_scan() hands it over. */
+typedef struct crumb_store_item {
+    const unsigned char *data; /* not NUL-terminated */
+    size_t len;
+} crumb_store_item;
+
+/**
+ * A log visitor: @name is the log's name, @items its items oldest first
+ * (@n >= 1). Return CRUMB_OK to go on; anything else stops the scan,
+ * which then returns it.
+ * Lifetime: @name and @items only during the call. The visitor must not
+ * call the store it is visiting (the memory store holds its lock).
+ */
+typedef int (*crumb_store_log_fn)(void *arg, const char *name,
+                                  const crumb_store_item *items, size_t n);
 
 typedef struct crumb_store_ops {
     int version;
@@ -141,6 +161,12 @@ typedef struct crumb_store_ops {
      * without data, in any order (the wrapper sorts). */
     int (*list_all)(crumb_store *st, int64_t now, size_t limit,
                     crumb_store_record **recs, size_t *n);
+    /* Version 3. */
+    int (*log_append)(crumb_store *st, const char *name, const void *item,
+                      size_t len, size_t cap, int64_t ttl_seconds,
+                      int64_t now);
+    int (*log_scan)(crumb_store *st, const char *prefix, int64_t now,
+                    crumb_store_log_fn fn, void *arg);
 } crumb_store_ops;
 
 /**
@@ -275,7 +301,7 @@ int crumb_store_destroy_user(crumb_store *st, const char *user,
                              size_t *count);
 
 /**
- * crumb_store_gc - remove records and kv entries expired at @now.
+ * crumb_store_gc - remove records, kv entries and logs expired at @now.
  * memory and sqlite sweep; redis lets key TTLs do the work and cleans its
  * per-user index sets (deleting the records they name that are expired at
  * @now). @removed (may be NULL) receives the number of records removed.
@@ -320,6 +346,38 @@ int crumb_store_kv_get(crumb_store *st, const char *name, int64_t now,
  * CRUMB_EUNAVAIL, CRUMB_ESTORE, CRUMB_EINVAL.
  */
 int crumb_store_kv_del(crumb_store *st, const char *name);
+
+/*
+ * Logs: named, capped, expiring sequences of small items, for records
+ * that many servers append to and an administration page reads back in
+ * bulk (session analytics). A log lives @ttl_seconds after its last
+ * append; it keeps at most @cap items, dropping the oldest. Log names are
+ * a namespace of their own (not kv, not counters).
+ */
+
+/**
+ * crumb_store_log_append - append @len bytes (1 .. CRUMB_STORE_LOG_ITEM_MAX)
+ * to the log @name, keep its newest @cap items (1 ..
+ * CRUMB_STORE_LOG_CAP_MAX), and make it expire @ttl_seconds (>= 1) from
+ * @now. A log expired at @now starts empty. One round trip, atomic.
+ * Returns CRUMB_OK, CRUMB_EINVAL, CRUMB_EUNSUPPORTED (a backend table
+ * older than version 3), CRUMB_EUNAVAIL, CRUMB_ESTORE, CRUMB_ENOMEM.
+ */
+int crumb_store_log_append(crumb_store *st, const char *name,
+                           const void *item, size_t len, size_t cap,
+                           int64_t ttl_seconds, int64_t now);
+
+/**
+ * crumb_store_log_scan - call @fn for every log live at @now whose name
+ * starts with @prefix ("" for all), in no particular order, each with all
+ * its items. Memory is bounded by a batch of logs, not by the store:
+ * redis walks with SCAN, sqlite with one query. Meant for administration
+ * pages and tools, not for the request path.
+ * Returns CRUMB_OK, what @fn returned to stop, CRUMB_EINVAL,
+ * CRUMB_EUNSUPPORTED, CRUMB_EUNAVAIL, CRUMB_ESTORE, CRUMB_ENOMEM.
+ */
+int crumb_store_log_scan(crumb_store *st, const char *prefix, int64_t now,
+                         crumb_store_log_fn fn, void *arg);
 
 #ifdef __cplusplus
 }

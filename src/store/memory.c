@@ -8,8 +8,10 @@
 /*
  * One chained hash table holds every kind of entry; the first byte of an
  * entry's key says which: 's' + 32-byte record key, 'k' + kv name,
- * 'c' + counter name. A session entry keeps its metadata in `rec`; a kv
- * entry uses rec.data/len/expires_at; a counter keeps its value in
+ * 'c' + counter name, 'l' + log name. A session entry keeps its metadata
+ * in `rec`; a kv entry uses rec.data/len/expires_at; a counter keeps its
+ * value in rec.version; a log keeps its items in rec.data, each as a
+ * 4-byte length (host order) and the bytes, and their count in
  * rec.version. The table doubles when it holds as many entries as
  * buckets and never holds more than max_records entries: at the limit a
  * sweep of expired entries runs, then a new entry is refused.
@@ -465,6 +467,107 @@ mem_kv_del(crumb_store *st, const char *name)
     return e ? CRUMB_OK : CRUMB_ENOTFOUND;
 }
 
+/* Append one item to a log's packed items, dropping the oldest ones past
+ * @cap. The new buffer is built aside, so a failure leaves the log as it
+ * was. */
+static int
+log_push(ment *e, const void *item, size_t len, size_t cap)
+{
+    const unsigned char *p = e->rec.data;
+    size_t count = (size_t)e->rec.version, off = 0;
+    while (count + 1 > cap) {
+        uint32_t l;
+        memcpy(&l, p + off, sizeof l);
+        off += sizeof l + l;
+        count--;
+    }
+    size_t keep = e->rec.len - off;
+    unsigned char *d = malloc(keep + sizeof(uint32_t) + len);
+    if (!d)
+        return CRUMB_ENOMEM;
+    if (keep)
+        memcpy(d, p + off, keep);
+    uint32_t l = (uint32_t)len;
+    memcpy(d + keep, &l, sizeof l);
+    memcpy(d + keep + sizeof l, item, len);
+    free(e->rec.data);
+    e->rec.data = d;
+    e->rec.len = keep + sizeof l + len;
+    e->rec.version = (int64_t)count + 1;
+    return CRUMB_OK;
+}
+
+static int
+mem_log_append(crumb_store *st, const char *name, const void *item,
+               size_t len, size_t cap, int64_t ttl, int64_t now)
+{
+    mstore *m = crumb_store_impl(st);
+    int rc = CRUMB_OK;
+    pthread_mutex_lock(&m->lock);
+    ment *e = find(m, 'l', name, strlen(name), NULL);
+    if (e && !crumb__store_live(e->rec.expires_at, now)) {
+        free(e->rec.data);
+        e->rec.data = NULL;
+        e->rec.len = 0;
+        e->rec.version = 0;
+    }
+    if (!e)
+        e = insert(st, m, 'l', name, strlen(name), now);
+    if (!e)
+        rc = CRUMB_ESTORE;
+    else if ((rc = log_push(e, item, len, cap)) == CRUMB_OK)
+        e->rec.expires_at = now + ttl;
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+}
+
+/* Visits the live logs under the lock: the visitor only reads. */
+static int
+mem_log_scan(crumb_store *st, const char *prefix, int64_t now,
+             crumb_store_log_fn fn, void *arg)
+{
+    mstore *m = crumb_store_impl(st);
+    size_t plen = strlen(prefix);
+    crumb_store_item *items = NULL;
+    size_t cap = 0;
+    int rc = CRUMB_OK;
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < m->nbuckets && rc == CRUMB_OK; i++) {
+        for (ment *e = m->buckets[i]; e && rc == CRUMB_OK; e = e->next) {
+            if (e->k[0] != 'l' || e->klen - 1 < plen ||
+                memcmp(e->k + 1, prefix, plen) != 0 ||
+                !crumb__store_live(e->rec.expires_at, now) ||
+                e->rec.version <= 0)
+                continue;
+            size_t n = (size_t)e->rec.version;
+            if (n > cap) {
+                crumb_store_item *t = realloc(items, n * sizeof(*t));
+                if (!t) {
+                    rc = CRUMB_ENOMEM;
+                    break;
+                }
+                items = t;
+                cap = n;
+            }
+            size_t off = 0;
+            for (size_t k = 0; k < n; k++) {
+                uint32_t l;
+                memcpy(&l, e->rec.data + off, sizeof l);
+                items[k].data = e->rec.data + off + sizeof l;
+                items[k].len = l;
+                off += sizeof l + l;
+            }
+            char name[CRUMB_STORE_NAME_MAX + 1];
+            memcpy(name, e->k + 1, e->klen - 1);
+            name[e->klen - 1] = '\0';
+            rc = fn(arg, name, items, n);
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    free(items);
+    return rc;
+}
+
 const crumb_store_ops crumb__store_memory_ops = {
     .version = CRUMB_STORE_OPS_VERSION,
     .scheme = "memory",
@@ -482,4 +585,6 @@ const crumb_store_ops crumb__store_memory_ops = {
     .kv_get = mem_kv_get,
     .kv_del = mem_kv_del,
     .list_all = mem_list_all,
+    .log_append = mem_log_append,
+    .log_scan = mem_log_scan,
 };

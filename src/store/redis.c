@@ -19,6 +19,7 @@
  *                  the longest of its members'
  *   P:c:<name>     hash: v exp (a counter)
  *   P:k:<name>     hash: d exp (a kv value)
+ *   P:l:<name>     list: expires_at, then the log's items oldest first
  *
  * Expiry is checked twice. The caller's `now` decides what is live (every
  * script and every read compares expires_at with it), and Redis' own key
@@ -994,6 +995,152 @@ rd_kv_del(crumb_store *st, const char *name)
     return rc != CRUMB_OK ? rc : n ? CRUMB_OK : CRUMB_ENOTFOUND;
 }
 
+static int
+rd_log_append(crumb_store *st, const char *name, const void *item,
+              size_t len, size_t cap, int64_t ttl, int64_t now)
+{
+    rstore *r = crumb_store_impl(st);
+    char k[RKEY_MAX];
+    rkey(r, 'l', name, k);
+    args a;
+    script_args(&a, 1);
+    arg_str(&a, k);
+    arg_bytes(&a, item, len);
+    arg_int(&a, now);
+    arg_int(&a, now + ttl);
+    arg_int(&a, (int64_t)cap);
+    arg_int(&a, ttl * 1000);
+    int rc;
+    redisReply *rep = script(st, r, S_LOG_APPEND, &a, &rc);
+    if (!rep)
+        return rc;
+    long long v;
+    return int_reply(st, rep, &v);
+}
+
+/* Hands the log in one LRANGE reply to @fn when it is live at @now and
+ * well formed (a list of strings led by its expiry); else skips it. */
+static int
+log_visit(const redisReply *rep, const char *name, int64_t now,
+          crumb_store_item **items, size_t *cap, crumb_store_log_fn fn,
+          void *arg)
+{
+    int64_t exp;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 ||
+        !parse_int(rep->element[0], &exp) || !crumb__store_live(exp, now))
+        return CRUMB_OK;
+    size_t n = rep->elements - 1;
+    if (n > *cap) {
+        crumb_store_item *t = realloc(*items, n * sizeof(*t));
+        if (!t)
+            return CRUMB_ENOMEM;
+        *items = t;
+        *cap = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *e = rep->element[i + 1];
+        if (e->type != REDIS_REPLY_STRING || e->len == 0 ||
+            e->len > CRUMB_STORE_LOG_ITEM_MAX)
+            return CRUMB_OK;
+        (*items)[i].data = (const unsigned char *)e->str;
+        (*items)[i].len = e->len;
+    }
+    return fn(arg, name, *items, n);
+}
+
+/* The logs named in one SCAN step's @keys, read with one pipelined
+ * LRANGE each. A transport failure drops the connection: replies may
+ * be pending. */
+static int
+log_batch(crumb_store *st, rstore *r, const redisReply *keys, size_t plen,
+          int64_t now, crumb_store_log_fn fn, void *arg)
+{
+    size_t sent = 0, i;
+    int rc = CRUMB_OK;
+    char *sel = calloc(keys->elements ? keys->elements : 1, 1);
+    if (!sel)
+        return CRUMB_ENOMEM;
+    for (i = 0; i < keys->elements; i++) {
+        const redisReply *kr = keys->element[i];
+        if (kr->type != REDIS_REPLY_STRING || kr->len <= plen ||
+            kr->len - plen > CRUMB_STORE_NAME_MAX ||
+            memchr(kr->str, '\0', kr->len))
+            continue;
+        args a = {0};
+        arg_str(&a, "LRANGE");
+        arg_bytes(&a, kr->str, kr->len);
+        arg_str(&a, "0");
+        arg_str(&a, "-1");
+        if (redisAppendCommandArgv(r->c, a.n, a.v, a.l) != REDIS_OK) {
+            rc = CRUMB_ENOMEM;
+            break;
+        }
+        sel[i] = 1;
+        sent++;
+    }
+    crumb_store_item *items = NULL;
+    size_t cap = 0, got = 0;
+    for (i = 0; i < keys->elements && got < sent; i++) {
+        if (!sel[i])
+            continue;
+        redisReply *rep = NULL;
+        if (redisGetReply(r->c, (void **)&rep) != REDIS_OK || !rep) {
+            crumb_store_set_errmsg(st, "redis %s:%d: %s", r->host, r->port,
+                                   r->c->err == REDIS_ERR_IO &&
+                                           errno == EAGAIN
+                                       ? "timeout"
+                                       : r->c->errstr);
+            rc = CRUMB_EUNAVAIL;
+            break;
+        }
+        got++;
+        /* After a failure the remaining replies are still read, so the
+         * connection stays in step. */
+        if (rc == CRUMB_OK && rep->type != REDIS_REPLY_ERROR) {
+            const redisReply *kr = keys->element[i];
+            char name[CRUMB_STORE_NAME_MAX + 1];
+            memcpy(name, kr->str + plen, kr->len - plen);
+            name[kr->len - plen] = '\0';
+            rc = log_visit(rep, name, now, &items, &cap, fn, arg);
+        }
+        freeReplyObject(rep);
+    }
+    if (got < sent)
+        drop(r);
+    free(items);
+    free(sel);
+    return rc;
+}
+
+static int
+rd_log_scan(crumb_store *st, const char *prefix, int64_t now,
+            crumb_store_log_fn fn, void *arg)
+{
+    rstore *r = crumb_store_impl(st);
+    char pattern[2 * (PREFIX_MAX + CRUMB_STORE_NAME_MAX) + 8];
+    size_t plen = scan_pattern(r, 'l', pattern);
+    /* scan_pattern() wrote "P:l:*" with P escaped: put the escaped
+     * prefix before the final '*'. */
+    size_t j = strlen(pattern) - 1;
+    for (const char *p = prefix; *p; p++) {
+        if (strchr("*?[]\\", *p))
+            pattern[j++] = '\\';
+        pattern[j++] = *p;
+    }
+    memcpy(pattern + j, "*", 2);
+    char cursor[32] = "0";
+    int rc = CRUMB_OK;
+    do {
+        redisReply *rep = scan_step(st, r, cursor, sizeof(cursor), pattern,
+                                    &rc);
+        if (!rep)
+            break;
+        rc = log_batch(st, r, rep->element[1], plen, now, fn, arg);
+        freeReplyObject(rep);
+    } while (rc == CRUMB_OK && strcmp(cursor, "0") != 0);
+    return rc;
+}
+
 const crumb_store_ops crumb__store_redis_ops = {
     .version = CRUMB_STORE_OPS_VERSION,
     .scheme = "redis",
@@ -1011,4 +1158,6 @@ const crumb_store_ops crumb__store_redis_ops = {
     .kv_get = rd_kv_get,
     .kv_del = rd_kv_del,
     .list_all = rd_list_all,
+    .log_append = rd_log_append,
+    .log_scan = rd_log_scan,
 };

@@ -5,7 +5,7 @@
 /* Each runs atomically on the server; ARGV strings are written by
  * redis.c, and every field read back is checked again there. */
 enum { S_SAVE, S_TOUCH, S_DESTROY, S_DESTROY_USER, S_LIST, S_GC_USER,
-       S_COUNTER, S_KV_SET, S_COUNT };
+       S_COUNTER, S_KV_SET, S_LOG_APPEND, S_COUNT };
 
 #define LIVE_FN                                                              \
     "local function live(v, e, now)\n"                                       \
@@ -150,6 +150,26 @@ static const char *const scripts[S_COUNT] = {
     "if tonumber(ARGV[3]) > 0 then\n"
     "  redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
     "end\n"
+    "return 1\n",
+
+    /* KEYS[1] log: a list whose first element is the log's expires_at at
+     * the caller's clock, the items after it. ARGV: item now exp cap
+     * ttl_ms */
+    [S_LOG_APPEND] =
+    "local k = KEYS[1]\n"
+    "local h = redis.call('LINDEX', k, 0)\n"
+    "if h then\n"
+    "  local e = tonumber(h)\n"
+    "  if e == nil or e <= tonumber(ARGV[2]) then\n"
+    "    redis.call('DEL', k)\n"
+    "  else\n"
+    "    redis.call('LPOP', k)\n"
+    "  end\n"
+    "end\n"
+    "redis.call('RPUSH', k, ARGV[1])\n"
+    "redis.call('LTRIM', k, -tonumber(ARGV[4]), -1)\n"
+    "redis.call('LPUSH', k, ARGV[3])\n"
+    "redis.call('PEXPIRE', k, ARGV[5])\n"
     "return 1\n",
 };
 

@@ -47,6 +47,14 @@ enum {
     Q_KV_SET,
     Q_KV_GET,
     Q_KV_DEL,
+    Q_LOG_HEAD,
+    Q_LOG_CLEAR,
+    Q_LOG_SET_HEAD,
+    Q_LOG_ADD,
+    Q_LOG_TRIM,
+    Q_LOG_SCAN,
+    Q_GC_LOG_ITEMS,
+    Q_GC_LOG_HEADS,
     Q_COUNT
 };
 
@@ -93,6 +101,20 @@ static const char *const queries[Q_COUNT] = {
                  " VALUES (?1, ?2, ?3)",
     [Q_KV_GET] = "SELECT value, expires_at FROM kv WHERE name = ?1",
     [Q_KV_DEL] = "DELETE FROM kv WHERE name = ?1",
+    [Q_LOG_HEAD] = "SELECT expires_at, seq FROM log_heads WHERE name = ?1",
+    [Q_LOG_CLEAR] = "DELETE FROM log_items WHERE name = ?1",
+    [Q_LOG_SET_HEAD] = "INSERT OR REPLACE INTO log_heads (name, expires_at,"
+                       " seq) VALUES (?1, ?2, ?3)",
+    [Q_LOG_ADD] = "INSERT OR REPLACE INTO log_items (name, seq, item)"
+                  " VALUES (?1, ?2, ?3)",
+    [Q_LOG_TRIM] = "DELETE FROM log_items WHERE name = ?1 AND seq <= ?2",
+    [Q_LOG_SCAN] = "SELECT h.name, i.item FROM log_heads h"
+                   " JOIN log_items i ON i.name = h.name"
+                   " WHERE substr(h.name, 1, length(?1)) = ?1"
+                   " AND h.expires_at > ?2 ORDER BY h.name, i.seq",
+    [Q_GC_LOG_ITEMS] = "DELETE FROM log_items WHERE name IN"
+                       " (SELECT name FROM log_heads WHERE expires_at <= ?1)",
+    [Q_GC_LOG_HEADS] = "DELETE FROM log_heads WHERE expires_at <= ?1",
 };
 
 static const char schema[] =
@@ -110,6 +132,17 @@ static const char schema[] =
     " name TEXT PRIMARY KEY, value INTEGER NOT NULL,"
     " expires_at INTEGER NOT NULL);"
     "PRAGMA user_version = 1;";
+
+/* The logs' tables came later. They are created on every open of a
+ * version 1 file, without a version bump, so that an older crumb that
+ * does not know them still opens the file. */
+static const char logs_schema[] =
+    "CREATE TABLE IF NOT EXISTS log_heads ("
+    " name TEXT PRIMARY KEY, expires_at INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS log_items ("
+    " name TEXT NOT NULL, seq INTEGER NOT NULL, item BLOB NOT NULL,"
+    " PRIMARY KEY (name, seq)) WITHOUT ROWID;";
 
 typedef struct sqstore {
     sqlite3 *db;
@@ -331,6 +364,8 @@ sq_open(crumb_store *st, const char *uri, const crumb_store_options *o,
     sqlite3_finalize(q);
     if (version == 0)
         rc = sqlite3_exec(s->db, schema, NULL, NULL, NULL);
+    if (version >= 0 && version <= 1 && rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, logs_schema, NULL, NULL, NULL);
     if (version < 0 || rc != SQLITE_OK) {
         crc = db_error(st, s, rc, "schema");
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -616,7 +651,8 @@ static int
 sq_gc(crumb_store *st, int64_t now, size_t *removed)
 {
     sqstore *s = crumb_store_impl(st);
-    static const int ids[] = {Q_GC_SESSIONS, Q_GC_KV, Q_GC_COUNTERS};
+    static const int ids[] = {Q_GC_SESSIONS, Q_GC_KV, Q_GC_COUNTERS,
+                              Q_GC_LOG_ITEMS, Q_GC_LOG_HEADS};
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
         sqlite3_stmt *q = stmt(st, s, ids[i]);
         if (!q)
@@ -721,6 +757,151 @@ sq_kv_del(crumb_store *st, const char *name)
     return rc;
 }
 
+/* Steps of log_append inside its transaction. */
+static int
+log_append_tx(crumb_store *st, sqstore *s, const char *name,
+              const void *item, size_t len, size_t cap, int64_t ttl,
+              int64_t now)
+{
+    sqlite3_stmt *q = stmt(st, s, Q_LOG_HEAD);
+    if (!q)
+        return CRUMB_ESTORE;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    int64_t exp = 0, seq = 0;
+    int rc = sqlite3_step(q);
+    int live = 0;
+    if (rc == SQLITE_ROW)
+        live = int_col(q, 0, &exp) && int_col(q, 1, &seq) && seq >= 0 &&
+               seq < INT64_MAX && crumb__store_live(exp, now) && exp != 0;
+    else if (rc != SQLITE_DONE)
+        rc = db_error(st, s, rc, "log head");
+    sqlite3_reset(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return rc;
+    if (!live) {
+        seq = 0;
+        if (!(q = stmt(st, s, Q_LOG_CLEAR)))
+            return CRUMB_ESTORE;
+        sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+        if ((rc = exec_stmt(st, s, q, "log clear")) != CRUMB_OK)
+            return rc;
+    }
+    seq++;
+    if (!(q = stmt(st, s, Q_LOG_SET_HEAD)))
+        return CRUMB_ESTORE;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, now + ttl);
+    sqlite3_bind_int64(q, 3, seq);
+    if ((rc = exec_stmt(st, s, q, "log head")) != CRUMB_OK)
+        return rc;
+    if (!(q = stmt(st, s, Q_LOG_ADD)))
+        return CRUMB_ESTORE;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, seq);
+    sqlite3_bind_blob64(q, 3, item, len, SQLITE_STATIC);
+    rc = exec_stmt(st, s, q, "log add");
+    sqlite3_clear_bindings(q);
+    if (rc != CRUMB_OK || seq <= (int64_t)cap)
+        return rc;
+    if (!(q = stmt(st, s, Q_LOG_TRIM)))
+        return CRUMB_ESTORE;
+    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, seq - (int64_t)cap);
+    return exec_stmt(st, s, q, "log trim");
+}
+
+static int
+sq_log_append(crumb_store *st, const char *name, const void *item,
+              size_t len, size_t cap, int64_t ttl, int64_t now)
+{
+    sqstore *s = crumb_store_impl(st);
+    int rc = exec_id(st, s, Q_BEGIN);
+    if (rc != CRUMB_OK)
+        return rc;
+    rc = log_append_tx(st, s, name, item, len, cap, ttl, now);
+    if (rc == CRUMB_OK)
+        rc = exec_id(st, s, Q_COMMIT);
+    if (rc != CRUMB_OK)
+        rollback(st, s);
+    return rc;
+}
+
+/* One query walks every live log in name order; the items of one log are
+ * gathered (copied: a row's blob lives until the next step) and handed to
+ * the visitor when the name changes. Rows that are not what this file
+ * should hold are skipped. */
+static int
+sq_log_scan(crumb_store *st, const char *prefix, int64_t now,
+            crumb_store_log_fn fn, void *arg)
+{
+    sqstore *s = crumb_store_impl(st);
+    sqlite3_stmt *q = stmt(st, s, Q_LOG_SCAN);
+    if (!q)
+        return CRUMB_ESTORE;
+    sqlite3_bind_text(q, 1, prefix, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, now);
+    char name[CRUMB_STORE_NAME_MAX + 1] = "";
+    unsigned char *buf = NULL;
+    size_t used = 0, room = 0, n = 0, ncap = 0;
+    crumb_store_item *items = NULL;
+    int rc = CRUMB_OK, src;
+    for (;;) {
+        src = sqlite3_step(q);
+        char cur[CRUMB_STORE_NAME_MAX + 1];
+        int row = src == SQLITE_ROW &&
+                  text_col(q, 0, cur, CRUMB_STORE_NAME_MAX) &&
+                  sqlite3_column_type(q, 1) == SQLITE_BLOB &&
+                  sqlite3_column_bytes(q, 1) > 0 &&
+                  sqlite3_column_bytes(q, 1) <= CRUMB_STORE_LOG_ITEM_MAX;
+        if (src == SQLITE_ROW && !row)
+            continue;
+        if (n && (!row || strcmp(cur, name) != 0)) {
+            size_t off = 0;
+            for (size_t k = 0; k < n; k++) {
+                items[k].data = buf + off;
+                off += items[k].len;
+            }
+            rc = fn(arg, name, items, n);
+            n = used = 0;
+            if (rc != CRUMB_OK)
+                break;
+        }
+        if (!row)
+            break;
+        size_t len = (size_t)sqlite3_column_bytes(q, 1);
+        if (used + len > room) {
+            unsigned char *b = realloc(buf, (used + len) * 2);
+            if (!b) {
+                rc = CRUMB_ENOMEM;
+                break;
+            }
+            buf = b;
+            room = (used + len) * 2;
+        }
+        if (n == ncap) {
+            size_t nc = ncap ? ncap * 2 : 64;
+            crumb_store_item *t = realloc(items, nc * sizeof(*t));
+            if (!t) {
+                rc = CRUMB_ENOMEM;
+                break;
+            }
+            items = t;
+            ncap = nc;
+        }
+        memcpy(buf + used, sqlite3_column_blob(q, 1), len);
+        used += len;
+        items[n].data = NULL;
+        items[n++].len = len;
+        memcpy(name, cur, sizeof(name));
+    }
+    if (rc == CRUMB_OK && src != SQLITE_DONE && src != SQLITE_ROW)
+        rc = db_error(st, s, src, "log scan");
+    sqlite3_reset(q);
+    free(buf);
+    free(items);
+    return rc;
+}
+
 const crumb_store_ops crumb__store_sqlite_ops = {
     .version = CRUMB_STORE_OPS_VERSION,
     .scheme = "sqlite",
@@ -738,4 +919,6 @@ const crumb_store_ops crumb__store_sqlite_ops = {
     .kv_get = sq_kv_get,
     .kv_del = sq_kv_del,
     .list_all = sq_list_all,
+    .log_append = sq_log_append,
+    .log_scan = sq_log_scan,
 };

@@ -504,3 +504,48 @@ crumb_store_kv_del(crumb_store *st, const char *name)
         return bad_arg(st, "name empty or too long");
     return st->ops->kv_del(st, name);
 }
+
+/* A version 1 or 2 table ends before the log operations: do not read
+ * past it. */
+static int
+has_logs(crumb_store *st)
+{
+    if (st->ops->version >= 3 && st->ops->log_append && st->ops->log_scan)
+        return 1;
+    crumb_store_set_errmsg(st, "the %s store keeps no logs",
+                           st->ops->scheme);
+    return 0;
+}
+
+int
+crumb_store_log_append(crumb_store *st, const char *name, const void *item,
+                       size_t len, size_t cap, int64_t ttl_seconds,
+                       int64_t now)
+{
+    if (!st || !item)
+        return bad_arg(st, "NULL store or item");
+    if (!name_ok(name))
+        return bad_arg(st, "log name empty or too long");
+    if (len == 0 || len > CRUMB_STORE_LOG_ITEM_MAX)
+        return bad_arg(st, "log item empty or too long");
+    if (cap == 0 || cap > CRUMB_STORE_LOG_CAP_MAX)
+        return bad_arg(st, "log cap out of range");
+    if (ttl_seconds < 1)
+        return bad_arg(st, "a log needs a ttl");
+    if (!has_logs(st))
+        return CRUMB_EUNSUPPORTED;
+    return st->ops->log_append(st, name, item, len, cap, ttl_seconds, now);
+}
+
+int
+crumb_store_log_scan(crumb_store *st, const char *prefix, int64_t now,
+                     crumb_store_log_fn fn, void *arg)
+{
+    if (!st || !prefix || !fn)
+        return bad_arg(st, "NULL store, prefix or visitor");
+    if (strlen(prefix) > CRUMB_STORE_NAME_MAX)
+        return bad_arg(st, "log prefix too long");
+    if (!has_logs(st))
+        return CRUMB_EUNSUPPORTED;
+    return st->ops->log_scan(st, prefix, now, fn, arg);
+}

@@ -58,6 +58,8 @@ TEST(test_int_param)
     CHECK_INT(crumb__router_match(r, "POST", "/add_to_cart/42", &m), ==, 200);
     CHECK(m.fn == h_b);
     CHECK(m.ctx == (void *)1);
+    /* The template, never the path: what analytics records. */
+    CHECK_STR(m.pattern, "/add_to_cart/<int:id>");
     CHECK_STR(crumb__kv_get(&m.params, "id"), "42");
     crumb__kv_cleanup(&m.params);
     crumb__match m2 = {0};
