@@ -122,6 +122,8 @@ struct crumb_http_req {
     int queued;
     crumb_session *session;
     crumb_open_reason reason;
+    const char *log_note; /* static text for the log line, or NULL */
+    char addr[48];        /* the peer, as text; filled on first use */
 
     /* the response */
     unsigned std_headers; /* CRUMB__H_*: constant headers, added at send */

@@ -25,15 +25,40 @@ has_header(const crumb_http_req *req, const char *name)
     return 0;
 }
 
+#define STORE_DOWN "The session store is unreachable; try again shortly."
+
+/* A store that cannot be reached is a 503 the client may retry, with a
+ * clear page; never a hang (the stores bound their waits) nor a 500. */
 static void
+store_unavailable(crumb_http_req *req)
+{
+    crumb__kv_cleanup(&req->headers);
+    crumb_http_header_add(req, "Retry-After", "5");
+    crumb_http_error(req, 503, STORE_DOWN);
+    req->log_note = "store unreachable";
+}
+
+/* Opens the request's session and records who is asking. The reason a
+ * cookie was not honoured goes to the log line (never the id). */
+static int
 open_session(crumb_http_req *req)
 {
     crumb_iface *iface = req->h->opt.iface;
     const char *ck = crumb_http_header(req, "Cookie");
     req->reason = CRUMB_OPEN_NO_COOKIE;
-    if (crumb_iface_open(iface, ck, ck ? strlen(ck) : 0, &req->session,
-                         &req->reason) != CRUMB_OK)
+    int rc = crumb_iface_open(iface, ck, ck ? strlen(ck) : 0, &req->session,
+                              &req->reason);
+    if (rc != CRUMB_OK) {
         req->session = NULL;
+        crumb__logf(req->h, "crumb-http: session not opened: %s (%s)",
+                    crumb_strerror(rc), crumb_iface_errmsg(iface));
+        return rc;
+    }
+    if (req->reason != CRUMB_OPEN_OK && req->reason != CRUMB_OPEN_NO_COOKIE)
+        req->log_note = crumb_open_reason_str(req->reason);
+    crumb_session_set_client(req->session, crumb_http_client_addr(req),
+                             crumb_http_header(req, "User-Agent"));
+    return CRUMB_OK;
 }
 
 /*
@@ -54,6 +79,14 @@ save_session(crumb_http_req *req)
     if (rc != CRUMB_OK) {
         crumb__logf(req->h, "crumb-http: session not saved: %s (%s)",
                     crumb_strerror(rc), crumb_iface_errmsg(iface));
+        /* The page may say "added to your cart": it must not be sent
+         * when the change was not kept. */
+        if (rc == CRUMB_EUNAVAIL || rc == CRUMB_ESTORE) {
+            crumb_session *s = req->session;
+            req->session = NULL; /* the error page must not touch it */
+            store_unavailable(req);
+            req->session = s;
+        }
         return;
     }
     if (res.set_cookie)
@@ -99,8 +132,13 @@ crumb__req_dispatch(crumb_http_req *req)
                        !(st == 200 &&
                          (req->match.flags & CRUMB_ROUTE_NO_SESSION));
     if (want_session) {
-        open_session(req);
-        if (!req->session) {
+        int rc = open_session(req);
+        if (rc == CRUMB_EUNAVAIL || rc == CRUMB_ESTORE) {
+            store_unavailable(req);
+            security_headers(req);
+            return;
+        }
+        if (rc != CRUMB_OK) {
             crumb_http_error(req, 500, "Out of memory.");
             security_headers(req);
             return;

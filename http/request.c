@@ -266,3 +266,9 @@ crumb_http_server(crumb_http_req *req)
 {
     return req->h;
 }
+
+crumb_iface *
+crumb_http_iface(const crumb_http *h)
+{
+    return h ? h->opt.iface : NULL;
+}

@@ -138,6 +138,26 @@ crumb__req_free(crumb_http_req *req)
     free(req);
 }
 
+/* The peer's address, formatted once per request from MHD's connection
+ * info; "" when MHD has none (a test request without a socket). */
+const char *
+crumb_http_client_addr(crumb_http_req *req)
+{
+    if (req->addr[0] || !req->conn)
+        return req->addr;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+        req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, req->addr, sizeof(req->addr));
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, req->addr, sizeof(req->addr));
+    }
+    return req->addr;
+}
+
 /* MHD unescapes the path and query arguments with this; we keep them
  * raw and decode them ourselves, strictly (crumb__pct_decode()). */
 static size_t
@@ -188,9 +208,13 @@ log_request(crumb_http_req *req)
     clock_gettime(CLOCK_MONOTONIC, &now);
     long long us = (long long)(now.tv_sec - req->start.tv_sec) * 1000000 +
                    (now.tv_nsec - req->start.tv_nsec) / 1000;
-    char line[256];
-    int n = snprintf(line, sizeof(line), "crumb-http: %s %s %d %lld.%03lldms\n",
-                     req->method, path, req->status, us / 1000, us % 1000);
+    char line[320];
+    int n = snprintf(line, sizeof(line),
+                     "crumb-http: %s %s %d %lld.%03lldms%s%s%s\n",
+                     req->method, path, req->status, us / 1000, us % 1000,
+                     req->log_note ? " [" : "",
+                     req->log_note ? req->log_note : "",
+                     req->log_note ? "]" : "");
     if (n > 0 && req->h->log)
         crumb__log_write(req->h->log, line,
                          (size_t)n < sizeof(line) ? (size_t)n

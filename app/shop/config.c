@@ -152,6 +152,72 @@ load_fallbacks(shop_config *c)
     return 0;
 }
 
+/* A number of seconds, 0 or more, from @name (default @def). */
+static int
+env_seconds(const char *name, const char *def, int64_t *out)
+{
+    const char *v = env(name, def);
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (*end || end == v || n < 0 || errno) {
+        fprintf(stderr, "crumb-shop: %s must be a number of seconds (0 "
+                        "turns it off)\n", name);
+        return 1;
+    }
+    *out = n;
+    return 0;
+}
+
+/* @a then @b in a new string (free()), or NULL. */
+static char *
+join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 1;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s%s", a, b);
+    return s;
+}
+
+/*
+ * CRUMB_STORE: "cookie" (signed cookies), or a store URI: "memory:",
+ * "sqlite:PATH", "redis://HOST:PORT/DB[?prefix=P]". Unset: SQLite in the
+ * data directory. The users follow a Redis store unless CRUMB_USERS says
+ * otherwise, so that every server behind a balancer sees every account.
+ */
+static int
+load_store(shop_config *c)
+{
+    const char *v = env("CRUMB_STORE", NULL);
+    if (!v) {
+        c->store = join("sqlite:", c->data_dir);
+        char *full = c->store ? join(c->store, "/sessions.db") : NULL;
+        free(c->store);
+        c->store = full;
+    } else if (strcmp(v, "cookie") == 0 || strcmp(v, "memory:") == 0 ||
+               (strncmp(v, "sqlite:", 7) == 0 && v[7]) ||
+               strncmp(v, "redis://", 8) == 0) {
+        c->store = strdup(v);
+    } else {
+        fprintf(stderr, "crumb-shop: CRUMB_STORE must be cookie, memory:, "
+                        "sqlite:PATH or redis://HOST:PORT/DB\n");
+        return 1;
+    }
+    const char *users = env("CRUMB_USERS", NULL);
+    if (users)
+        c->users_uri = strdup(users);
+    else if (c->store && strncmp(c->store, "redis://", 8) == 0)
+        c->users_uri = strdup(c->store);
+    else {
+        c->users_uri = join("sqlite:", c->data_dir);
+        char *full = c->users_uri ? join(c->users_uri, "/users.db") : NULL;
+        free(c->users_uri);
+        c->users_uri = full;
+    }
+    return c->store && c->users_uri ? 0 : 1;
+}
+
 static void
 usage(void)
 {
@@ -159,8 +225,13 @@ usage(void)
             "usage: crumb-shop [--listen HOST:PORT]\n"
             "environment: CRUMB_ADDR, CRUMB_ENV=development|production,\n"
             "  CRUMB_SECRET_KEY, CRUMB_SECRET_KEY_FALLBACKS (comma list),\n"
-            "  CRUMB_STORE=cookie, CRUMB_DATA_DIR (./var), CRUMB_USERS\n"
-            "  (sqlite:DATA_DIR/users.db), CRUMB_PERMANENT_LIFETIME\n"
+            "  CRUMB_STORE=cookie|memory:|sqlite:PATH|redis://HOST:PORT/DB\n"
+            "  (sqlite:DATA_DIR/sessions.db), CRUMB_DATA_DIR (./var),\n"
+            "  CRUMB_USERS (sqlite:DATA_DIR/users.db; with a redis store,\n"
+            "  that redis), CRUMB_IDLE_TIMEOUT (1800 s, 0 off),\n"
+            "  CRUMB_ABSOLUTE_TIMEOUT (43200 s, 0 off),\n"
+            "  CRUMB_TEST_CLOCK_FILE (development and test only),\n"
+            "  CRUMB_PERMANENT_LIFETIME\n"
             "  (2678400 s), CRUMB_COOKIE_SECURE, CRUMB_COOKIE_NAME,\n"
             "  CRUMB_COOKIE_SAMESITE=Lax|Strict|None, CRUMB_THREADS,\n"
             "  CRUMB_LOG=1|0, CRUMB_SHOP_DIR\n");
@@ -184,15 +255,11 @@ shop_config_load(shop_config *c, int argc, char **argv)
     const char *e = env("CRUMB_ENV", "development");
     if (strcmp(e, "production") == 0) {
         c->production = 1;
+    } else if (strcmp(e, "test") == 0) {
+        c->test_env = 1;
     } else if (strcmp(e, "development") != 0) {
-        fprintf(stderr, "crumb-shop: CRUMB_ENV must be development or "
-                        "production, not \"%s\"\n", e);
-        return 1;
-    }
-    c->store = env("CRUMB_STORE", "cookie");
-    if (strcmp(c->store, "cookie") != 0) {
-        fprintf(stderr, "crumb-shop: CRUMB_STORE=%s is not supported yet; "
-                        "use cookie\n", c->store);
+        fprintf(stderr, "crumb-shop: CRUMB_ENV must be development, test "
+                        "or production, not \"%s\"\n", e);
         return 1;
     }
     c->data_dir = env("CRUMB_DATA_DIR", "./var");
@@ -201,15 +268,8 @@ shop_config_load(shop_config *c, int argc, char **argv)
                 strerror(errno));
         return 1;
     }
-    const char *users = env("CRUMB_USERS", NULL);
-    size_t ulen = users ? strlen(users) + 1 : strlen(c->data_dir) + 32;
-    c->users_uri = malloc(ulen);
-    if (!c->users_uri)
+    if (load_store(c) != 0)
         return 1;
-    if (users)
-        memcpy(c->users_uri, users, ulen);
-    else
-        snprintf(c->users_uri, ulen, "sqlite:%s/users.db", c->data_dir);
 
     const char *key = env("CRUMB_SECRET_KEY", NULL);
     if (key) {
@@ -257,6 +317,16 @@ shop_config_load(shop_config *c, int argc, char **argv)
                         "Strict or None\n");
         return 1;
     }
+    if (env_seconds("CRUMB_IDLE_TIMEOUT", "1800", &c->idle_timeout) != 0 ||
+        env_seconds("CRUMB_ABSOLUTE_TIMEOUT", "43200",
+                    &c->absolute_timeout) != 0)
+        return 1;
+    c->clock_file = env("CRUMB_TEST_CLOCK_FILE", NULL);
+    if (c->clock_file && c->production) {
+        fprintf(stderr, "crumb-shop: CRUMB_TEST_CLOCK_FILE is ignored in "
+                        "production\n");
+        c->clock_file = NULL;
+    }
     c->threads = (unsigned)strtoul(env("CRUMB_THREADS", "0"), NULL, 10);
     c->log = env_bool("CRUMB_LOG", 1);
     c->app_dir = find_app_dir();
@@ -279,5 +349,6 @@ shop_config_cleanup(shop_config *c)
         free(c->fallbacks_buf);
     }
     free(c->users_uri);
+    free(c->store);
     free(c->app_dir);
 }

@@ -145,12 +145,41 @@ get_styled_page(crumb_http_req *req, void *unused)
     shop_page(req, 200, "styled_page", shop_ctx(req, "Styled page", 0));
 }
 
+/*
+ * Liveness, and whether the session store answers: a cheap read through a
+ * pooled handle (bounded by the store's timeouts). A store that does not
+ * answer makes the whole service unusable, so that is a 503 a load
+ * balancer can act on.
+ */
 static void
 get_healthz(crumb_http_req *req, void *unused)
 {
-    static const char body[] = "{\"status\": \"ok\", \"store\": \"cookie\"}\n";
+    crumb_iface *iface = crumb_http_iface(crumb_http_server(req));
+    const char *store = "cookie";
+    int ok = 1;
+    if (iface && crumb_iface_server_side(iface)) {
+        crumb_store *st = crumb_iface_store_acquire(iface);
+        int rc = CRUMB_EUNAVAIL;
+        if (st) {
+            unsigned char *v = NULL;
+            size_t len = 0;
+            rc = crumb_store_kv_get(st, "healthz", crumb_iface_now(iface), &v,
+                                    &len);
+            free(v);
+            crumb_iface_store_release(iface, st);
+        }
+        ok = rc == CRUMB_OK || rc == CRUMB_ENOTFOUND;
+        store = ok ? "ok" : "unreachable";
+    }
+    char body[96];
+    int n = snprintf(body, sizeof(body),
+                     "{\"status\": \"%s\", \"store\": \"%s\"}\n",
+                     ok ? "ok" : "unavailable", store);
     crumb_http_header_add(req, "Cache-Control", "no-store");
-    crumb_http_respond(req, 200, "application/json", body, sizeof(body) - 1);
+    if (!ok)
+        crumb_http_header_add(req, "Retry-After", "5");
+    crumb_http_respond(req, ok ? 200 : 503, "application/json", body,
+                       (size_t)n);
 }
 
 static const shop_route routes[] = {

@@ -22,14 +22,23 @@ run(shop_config *c)
     cfg.cookie_secure = c->cookie_secure;
     cfg.cookie_samesite = c->samesite;
     cfg.permanent_lifetime = c->permanent_lifetime;
+    if (strcmp(c->store, "cookie") != 0)
+        cfg.store_uri = c->store;
+    cfg.idle_timeout = c->idle_timeout;
+    cfg.absolute_timeout = c->absolute_timeout;
+    if (c->clock_file) {
+        cfg.clock = shop_test_clock;
+        cfg.clock_ctx = (void *)c->clock_file;
+        fprintf(stderr, "crumb-shop: test clock from %s\n", c->clock_file);
+    }
 
     crumb_iface *iface = NULL;
     crumb_http *h = NULL;
     int status = 1;
     int rc = crumb_iface_new(&iface, &cfg);
     if (rc != CRUMB_OK) {
-        fprintf(stderr, "crumb-shop: session setup: %s\n",
-                crumb_strerror(rc));
+        fprintf(stderr, "crumb-shop: session setup: %s (%s)\n",
+                crumb_strerror(rc), crumb_iface_errmsg(iface));
         goto out;
     }
     if (crumb_iface_warning(iface))
@@ -69,9 +78,13 @@ run(shop_config *c)
     }
     const char *host = c->addr;
     const char *colon = strrchr(host, ':');
+    /* A redis URI may carry a password: then only its scheme is shown. */
+    const char *shown = strchr(c->store, '@') ? "redis" : c->store;
     printf("crumb-shop: listening on http://%.*s:%u/ (%s, store %s)\n",
            (int)(colon - host), host, (unsigned)crumb_http_port(h),
-           c->production ? "production" : "development", c->store);
+           c->production ? "production" : c->test_env ? "test"
+                                                      : "development",
+           shown);
     fflush(stdout);
     crumb_http_run(h);
     status = 0;

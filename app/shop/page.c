@@ -52,6 +52,16 @@ shop_users_init(const char *uri)
 {
     crumb_users *db = NULL;
     int rc = crumb_users_open(&db, uri);
+    if (rc == CRUMB_EUNAVAIL) {
+        /* A shared user database that is down now may be up later:
+         * logins answer 503 until then, as the session store does. */
+        fprintf(stderr, "crumb-shop: warning: the user database is "
+                        "unreachable for now (%s)\n",
+                db ? crumb_users_errmsg(db) : "");
+        crumb_users_close(db);
+        db = NULL;
+        rc = CRUMB_OK;
+    }
     if (rc != CRUMB_OK) {
         fprintf(stderr, "crumb-shop: cannot open users %s: %s (%s)\n", uri,
                 crumb_strerror(rc), db ? crumb_users_errmsg(db) : "");

@@ -15,9 +15,13 @@
 typedef struct shop_config {
     const char *addr;
     int production;
+    int test_env;            /* CRUMB_ENV=test */
     const char *data_dir;
-    const char *store;
-    char *users_uri;
+    char *store;             /* "cookie" or a store URI; owned */
+    char *users_uri;         /* owned */
+    int64_t idle_timeout;    /* seconds, 0 = off */
+    int64_t absolute_timeout;
+    const char *clock_file;  /* CRUMB_TEST_CLOCK_FILE, dev/test only */
     char *secret;            /* owned; wiped on cleanup */
     size_t secret_len;
     char *fallbacks_buf;     /* owned; the comma list, split in place */
@@ -37,6 +41,10 @@ typedef struct shop_config {
  * returns non-zero. */
 int shop_config_load(shop_config *c, int argc, char **argv);
 void shop_config_cleanup(shop_config *c);
+
+/* clock.c: the interface's clock for CRUMB_TEST_CLOCK_FILE: real time
+ * plus the integer offset (seconds) written in that file. */
+int64_t shop_test_clock(void *path);
 
 /* page.c: what every page shares. */
 typedef struct shop_product {

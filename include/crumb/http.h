@@ -21,14 +21,20 @@ extern "C" {
  *
  *   1. reads and bounds the request (body limit, percent-encoding, UTF-8);
  *   2. routes it by method and path (404, 405 with Allow);
- *   3. opens the session (crumb_iface_open) from the Cookie header;
+ *   3. opens the session (crumb_iface_open) from the Cookie header and
+ *      records the client (crumb_session_set_client: peer address and a
+ *      short User-Agent); a session store that cannot be reached gives
+ *      503 with Retry-After and no handler call;
  *   4. checks the CSRF token on POST, PUT, PATCH and DELETE (form field
  *      "csrf_token" or header "X-CSRF-Token"): 403 and no handler call;
  *   5. calls the handler, which fills the response through this API;
  *   6. saves the session (crumb_iface_save): Set-Cookie, Vary: Cookie,
- *      and Cache-Control: no-store when the session was read;
+ *      and Cache-Control: no-store when the session was read; a store
+ *      that fails here replaces the handler's response with a 503;
  *   7. adds the security headers and logs one line (method, path without
- *      query, status, duration; never cookies, forms or secrets).
+ *      query, status, duration, and why the session was not the one the
+ *      cookie named when it was not: "[idle timeout]"; never cookies, ids,
+ *      forms or secrets).
  *
  * Thread-safety: handlers run on the pool's threads, several at once; a
  * crumb_http_req belongs to one handler call.
@@ -42,7 +48,7 @@ typedef void (*crumb_http_handler)(crumb_http_req *req, void *ctx);
 
 /**
  * An error page renderer: called for every error the layer raises itself
- * (400, 403, 404, 405, 413, 415, 431, 500) and by crumb_http_error(). It
+ * (400, 403, 404, 405, 413, 415, 431, 500, 503) and by crumb_http_error(). It
  * must set a response with @status; @message is plain text (escape it).
  * The session may be NULL (the request did not get that far).
  */
@@ -156,6 +162,17 @@ crumb_session *crumb_http_session(crumb_http_req *req);
 crumb_open_reason crumb_http_session_reason(const crumb_http_req *req);
 /** The server handling @req. */
 crumb_http *crumb_http_server(crumb_http_req *req);
+/**
+ * crumb_http_client_addr - the peer's address as text ("127.0.0.1",
+ * "::1"), "" when unknown. It is the TCP peer: behind a proxy, the proxy.
+ * Lifetime: the request.
+ */
+const char *crumb_http_client_addr(crumb_http_req *req);
+/**
+ * crumb_http_iface - the session interface the server was given
+ * (borrowed), or NULL.
+ */
+crumb_iface *crumb_http_iface(const crumb_http *h);
 
 /* ---- the response ----------------------------------------------------- */
 

@@ -51,7 +51,8 @@ class Server:
         for k in list(e):
             if k.startswith("CRUMB_") and k not in ("CRUMB_ROOT",):
                 del e[k]
-        e.update({"CRUMB_DATA_DIR": data_dir, "CRUMB_ENV": "development"})
+        e.update({"CRUMB_DATA_DIR": data_dir, "CRUMB_ENV": "development",
+                  "CRUMB_STORE": "cookie"})
         e.update(env or {})
         self.log_path = os.path.join(data_dir, "server-%d.log" % len(servers))
         self.log = open(self.log_path, "wb")
