@@ -44,8 +44,8 @@ run_prog() {
 sections=("$@")
 [ ${#sections[@]} -eq 0 ] && sections=(unit fuzz cli interop http asan)
 
-# The unit tests (plain and asan) get a throwaway redis-server for the
-# redis store backend; without one they skip it.
+# The unit and HTTP tests (plain and asan) get a throwaway redis-server
+# for the redis backends; without one they skip it.
 . "$ROOT/tests/lib/redis.sh"
 trap redis_stop EXIT
 with_redis() {
@@ -80,6 +80,7 @@ for section in "${sections[@]}"; do
         done
         ;;
     http)
+        with_redis
         for t in tests/http/test_*.py; do
             [ -f "$t" ] && run_prog "http/$(basename "$t")" 600 $PY "$t"
         done

@@ -38,6 +38,7 @@ login_session(crumb_http_req *req, const crumb_user *u, int remember)
     crumb_session_set_user(s, id);
     crumb_session_set_string(s, "_user_id", id);
     crumb_session_set_bool(s, "_fresh", 1);
+    crumb_session_set_int(s, "_pwc", u->password_changed);
     crumb_session_set_permanent(s, remember);
 }
 

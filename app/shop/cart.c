@@ -7,7 +7,7 @@
 
 #include "shop.h"
 
-#define QTY_MAX 99
+#define QTY_MAX 999
 
 static void
 get_products(crumb_http_req *req, void *unused)
@@ -37,8 +37,13 @@ post_add_to_cart(crumb_http_req *req, void *unused)
         crumb_http_error(req, 404, "There is no product with that id.");
         return;
     }
+    /* Only increments are journalled when the cart is fine, so that
+     * concurrent adds on one server-side session all count: an absent
+     * cart is created by the increment itself, and replacing the whole
+     * cart (a SET) happens only to repair a value that is not one. */
     crumb_session *s = crumb_http_session(req);
-    if (!json_is_object(crumb_session_get_json(s, "cart"))) {
+    const json_t *cart = crumb_session_get_json(s, "cart");
+    if (cart && !json_is_object(cart)) {
         json_t *empty = json_object();
         crumb_session_set_json(s, "cart", empty);
         json_decref(empty);

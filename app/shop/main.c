@@ -67,7 +67,8 @@ run(shop_config *c)
     if (crumb_http_static(h, "/static/style.css", css, "text/css") !=
             CRUMB_OK ||
         shop_routes_account(h) != CRUMB_OK || shop_routes_demo(h) != CRUMB_OK ||
-        shop_routes_cart(h) != CRUMB_OK) {
+        shop_routes_cart(h) != CRUMB_OK ||
+        shop_routes_sessions(h) != CRUMB_OK) {
         fprintf(stderr, "crumb-shop: %s\n", crumb_http_errmsg(h));
         goto out;
     }

@@ -115,9 +115,12 @@ shop_current_user(crumb_http_req *req, crumb_user *u)
     char *end;
     long long n = strtoll(id, &end, 10);
     crumb_users *db = shop_users();
-    if (*end || n <= 0 || !db)
+    if (*end || n <= 0 || !db || crumb_users_get_by_id(db, n, u) != CRUMB_OK)
         return 0;
-    return crumb_users_get_by_id(db, n, u) == CRUMB_OK;
+    /* A session from before the last password change is no login: that
+     * ends other browsers' sessions even when they live in cookies. */
+    int64_t stamp = crumb_session_get_int(s, "_pwc", -1);
+    return stamp < 0 || stamp >= u->password_changed;
 }
 
 /* Values read back from the session are checked again: the cookie is

@@ -91,5 +91,6 @@ int shop_route_table(crumb_http *h, const shop_route *t, size_t n);
 int shop_routes_account(crumb_http *h);
 int shop_routes_demo(crumb_http *h);
 int shop_routes_cart(crumb_http *h);
+int shop_routes_sessions(crumb_http *h);
 
 #endif

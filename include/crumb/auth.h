@@ -70,10 +70,17 @@ typedef struct crumb_users crumb_users;
 
 /**
  * crumb_users_open - open (creating when missing) a user database.
- * @uri: "sqlite:PATH" (or a bare path). The schema is created on first
- * open; WAL mode; safe for several processes.
- * Returns CRUMB_OK, CRUMB_EINVAL (unknown scheme), CRUMB_ESTORE (details in
- * crumb_users_errmsg(*out) when *out is not NULL), CRUMB_ENOMEM.
+ * @uri: "sqlite:PATH" (or a bare path): a file, WAL mode, safe for several
+ * processes of one machine; the schema is created on first open.
+ * "redis://HOST:PORT/DB[?prefix=P&connect_timeout_ms=N&timeout_ms=N]":
+ * users shared by every server of that Redis (P:user:<name> hashes, a
+ * set of names, ids from INCR; registration is atomic), 500 ms connect
+ * and command timeouts by default; a lost connection is re-made by the
+ * next call.
+ * Returns CRUMB_OK, CRUMB_EINVAL (unknown scheme, bad URI), CRUMB_ESTORE,
+ * CRUMB_EUNAVAIL (Redis does not answer) - for those two the details are
+ * in crumb_users_errmsg(*out), *out is set and must be closed -,
+ * CRUMB_ENOMEM. Every call below may also return CRUMB_EUNAVAIL on Redis.
  * Lifetime: *out owned by the caller, crumb_users_close().
  * Thread-safety: one handle per thread.
  */

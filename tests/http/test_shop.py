@@ -6,6 +6,13 @@ loopback port with a temporary CRUMB_DATA_DIR, drives it with a small
 client that keeps its own cookie jar, and prints one line per check:
 "ok http <name>" or "FAIL http <name>: why". Exits non-zero on a failure.
 Only the standard library; only 127.0.0.1.
+
+The whole suite runs once per session store (CRUMB_TEST_STORES, default
+"cookie,memory,sqlite,redis"), with a fresh server each; checks of a store
+run are named "<store>: <name>". Redis is CRUMB_TEST_REDIS=HOST:PORT when
+set (tests/run.sh starts one), else a private redis-server this script
+starts on a free loopback port and kills by PID; without redis-server the
+redis run is skipped with a note.
 """
 import http.client
 import os
@@ -30,10 +37,15 @@ KEY_A = "test-key-a-0123456789abcdef0123456789abcdef"
 KEY_B = "test-key-b-fedcba9876543210fedcba9876543210"
 failures = 0
 servers = []
+STORE = "cookie"     # the store of the current run
+STORE_URI = "cookie"
+REDIS = None         # HOST:PORT of the redis for the redis run
 
 
 def check(name, cond, why=""):
     global failures
+    if STORE != "cookie":
+        name = "%s: %s" % (STORE, name)
     if cond:
         print("ok http %s" % name)
     else:
@@ -52,7 +64,7 @@ class Server:
             if k.startswith("CRUMB_") and k not in ("CRUMB_ROOT",):
                 del e[k]
         e.update({"CRUMB_DATA_DIR": data_dir, "CRUMB_ENV": "development",
-                  "CRUMB_STORE": "cookie"})
+                  "CRUMB_STORE": STORE_URI})
         e.update(env or {})
         self.log_path = os.path.join(data_dir, "server-%d.log" % len(servers))
         self.log = open(self.log_path, "wb")
@@ -256,7 +268,8 @@ def t_visits(port):
     check("visits count up", [visits_of(r) for r in (r1, r2, r3)] ==
           [1, 2, 3], str([visits_of(r) for r in (r1, r2, r3)]))
     check("visits text", "You have visited this page 3 times." in r3.body)
-    sc = r3.header("Set-Cookie") or ""
+    # a store sets its id cookie once; a signed cookie is set every time
+    sc = r3.header("Set-Cookie") or c.last_set_cookie or ""
     check("cookie HttpOnly SameSite=Lax Path=/",
           "HttpOnly" in sc and "SameSite=Lax" in sc and "Path=/" in sc,
           sc)
@@ -497,19 +510,28 @@ def t_tamper(port):
     c.get("/visits")
     c.get("/visits")
     good = c.jar["session"]
-    payload, ts, sig = good.rsplit(".", 2)
-    variants = {
-        "flipped signature": "%s.%s.%s" % (payload, ts,
-                                           ("A" if sig[0] != "A" else "B") +
-                                           sig[1:]),
-        "changed payload": "eyJ2aXNpdHMiOjk5OX0.%s.%s" % (ts, sig),
+    if STORE == "cookie":
+        payload, ts, sig = good.rsplit(".", 2)
+        variants = {
+            "flipped signature": "%s.%s.%s" % (
+                payload, ts, ("A" if sig[0] != "A" else "B") + sig[1:]),
+            "changed payload": "eyJ2aXNpdHMiOjk5OX0.%s.%s" % (ts, sig),
+            "foreign": "eyJfdXNlcl9pZCI6IjEifQ.ZZZZZZ.c2lnbmVkLWVsc2V3aGVyZQ",
+        }
+    else:
+        variants = {
+            "flipped id": ("A" if good[0] != "A" else "B") + good[1:],
+            "never issued": "x" * len(good),
+            "id plus a byte": good + "A",
+            "signed cookie": "eyJfdXNlcl9pZCI6IjEifQ.ZZZZZZ.c2lnbmVk",
+        }
+    variants.update({
         "garbage": "!!!not-a-cookie!!!",
-        "foreign": "eyJfdXNlcl9pZCI6IjEifQ.ZZZZZZ.c2lnbmVkLWVsc2V3aGVyZQ",
         "empty": "",
         "huge number": "9" * 3000,
         "dots": "a.b.c" * 1000,
         "unicode": "%E2%82%AC.x.y",
-    }
+    })
     for name, value in variants.items():
         t = Client(port)
         t.jar = {"session": value}
@@ -517,6 +539,10 @@ def t_tamper(port):
         check("tampered cookie (%s) is anonymous" % name,
               r.status == 200 and visits_of(r) == 1,
               "%d %s" % (r.status, visits_of(r)))
+        if value:
+            check("tampered cookie (%s) replaced" % name,
+                  t.jar.get("session") not in (None, value),
+                  str(t.jar.get("session"))[:60])
         r = t.get("/dashboard")
         check("tampered cookie (%s) not logged in" % name,
               r.status in (302, 303), "%d" % r.status)
@@ -765,38 +791,107 @@ def t_config(tmp):
     s.stop()
 
 
-def main():
-    if not os.path.exists(BIN):
-        check("binary exists", False, "%s not built" % BIN)
-        return 1
-    tmp = tempfile.mkdtemp(prefix="crumb-shop-test.")
-    try:
-        s = Server(tmp, env={"CRUMB_SECRET_KEY": KEY_A})
-        if not check("server starts and prints its URL", s.port,
-                     s.banner + s.stderr()):
-            s.stop()
-            return 1
-        for t in (t_basics, t_visits, t_data, t_accounts, t_cart,
-                  t_preferences, t_tamper, t_xss, t_limits, t_malformed):
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Redis:
+    """A private redis-server on a free loopback port, killed by PID."""
+
+    def __init__(self, tmp):
+        self.dir = tempfile.mkdtemp(prefix="crumb-redis.", dir=tmp)
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            ["/usr/bin/redis-server", "--port", str(self.port), "--bind",
+             "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
+             self.dir], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
             try:
-                t(s.port)
-            except Exception as e:  # a crash of the test is a failure
-                check(t.__name__, False, "%s: %s" % (type(e).__name__, e))
-        check("server still running", s.proc.poll() is None,
-              "exit %s" % s.proc.returncode)
-        rc = s.stop()
-        check("clean shutdown on SIGTERM", rc == 0,
-              "exit %s: %s" % (rc, s.stderr()[-2000:]))
-        t_log(s)
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+def run_store(tmp, store, n):
+    """Every check against a fresh server on @store; True to go on."""
+    global STORE, STORE_URI
+    STORE = store
+    d = os.path.join(tmp, "run-%s" % store)
+    os.mkdir(d)
+    STORE_URI = {"cookie": "cookie", "memory": "memory:",
+                 "sqlite": "sqlite:%s/sessions.db" % d}.get(store)
+    if store == "redis":
+        STORE_URI = "redis://%s/0?prefix=shop%d_%d" % (REDIS, os.getpid(), n)
+    s = Server(d, env={"CRUMB_SECRET_KEY": KEY_A})
+    if not check("server starts and prints its URL", s.port,
+                 s.banner + s.stderr()):
+        s.stop()
+        return False
+    check("banner names the store", ("store " + store) in s.banner,
+          s.banner)
+    for t in (t_basics, t_visits, t_data, t_accounts, t_cart,
+              t_preferences, t_tamper, t_xss, t_limits, t_malformed):
+        try:
+            t(s.port)
+        except Exception as e:  # a crash of the test is a failure
+            check(t.__name__, False, "%s: %s" % (type(e).__name__, e))
+    check("server still running", s.proc.poll() is None,
+          "exit %s" % s.proc.returncode)
+    rc = s.stop()
+    check("clean shutdown on SIGTERM", rc == 0,
+          "exit %s: %s" % (rc, s.stderr()[-2000:]))
+    t_log(s)
+    if store == "cookie":
         try:
             t_config(tmp)
         except Exception as e:
             check("t_config", False, "%s: %s" % (type(e).__name__, e))
+    return True
+
+
+def main():
+    global REDIS, STORE
+    if not os.path.exists(BIN):
+        check("binary exists", False, "%s not built" % BIN)
+        return 1
+    stores = [x for x in os.environ.get(
+        "CRUMB_TEST_STORES", "cookie,memory,sqlite,redis").split(",") if x]
+    tmp = tempfile.mkdtemp(prefix="crumb-shop-test.")
+    redis = None
+    try:
+        if "redis" in stores:
+            REDIS = os.environ.get("CRUMB_TEST_REDIS") or None
+            if not REDIS and os.access("/usr/bin/redis-server", os.X_OK):
+                redis = Redis(tmp)
+                REDIS = "127.0.0.1:%d" % redis.port
+            if not REDIS:
+                print("# no redis-server: the redis run is skipped")
+                stores.remove("redis")
+        for n, store in enumerate(stores):
+            if store not in ("cookie", "memory", "sqlite", "redis"):
+                STORE = "cookie"
+                check("known store %s" % store, False, "CRUMB_TEST_STORES")
+                continue
+            run_store(tmp, store, n)
     finally:
         for s in servers:
             if s.proc.poll() is None:
                 s.proc.kill()
                 s.proc.wait()
+        if redis:
+            redis.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     print("# test_shop.py: %d failed" % failures)
     return 1 if failures else 0

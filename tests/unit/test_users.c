@@ -1,7 +1,8 @@
-/* test_users.c - the SQLite user database: schema, accounts, logins. */
+/* test_users.c - the user database on SQLite and Redis: accounts, logins. */
 #include <sys/stat.h>
 #include <time.h>
 
+#include <hiredis/hiredis.h>
 #include <sqlite3.h>
 
 #include <crumb/auth.h>
@@ -15,6 +16,58 @@ static const char pbkdf2_hash[] =
     "2c3fcead3d21753e26d953a5b41a63";
 
 static char dir[64];
+
+/*
+ * The backend-neutral tests run once on SQLite and, when
+ * CRUMB_TEST_REDIS=HOST:PORT is set (tests/run.sh starts a redis-server),
+ * once more on Redis, each test under a key prefix of its own.
+ */
+static const char *g_redis; /* HOST:PORT or NULL */
+static int g_on_redis;      /* the current run's backend */
+static char g_prefix[48];
+
+/* A fresh, empty database for this test in the current backend. */
+static const char *
+fresh_uri(const char *file)
+{
+    static char uri[256];
+    if (!g_on_redis) {
+        snprintf(uri, sizeof uri, "sqlite:%s/%s", dir[0] ? dir : "/tmp",
+                 file);
+        return uri;
+    }
+    snprintf(g_prefix, sizeof g_prefix, "tu%ld_%s", (long)getpid(), file);
+    char *dot = strchr(g_prefix, '.');
+    if (dot)
+        *dot = '\0';
+    snprintf(uri, sizeof uri, "redis://%s/0?prefix=%s", g_redis, g_prefix);
+    return uri;
+}
+
+/* A raw Redis command for what the API does not show; the reply's
+ * string (or integer as text) in a static buffer. */
+static const char *
+redis_raw(const char *fmt, const char *a, const char *b, const char *c)
+{
+    static char buf[512];
+    char host[128];
+    snprintf(host, sizeof host, "%s", g_redis);
+    char *colon = strrchr(host, ':');
+    CHECK(colon != NULL);
+    *colon = '\0';
+    redisContext *rc = redisConnect(host, atoi(colon + 1));
+    CHECK(rc && !rc->err);
+    redisReply *r = redisCommand(rc, fmt, a, b, c);
+    CHECK(r != NULL);
+    buf[0] = '\0';
+    if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
+        snprintf(buf, sizeof buf, "%s", r->str);
+    else if (r->type == REDIS_REPLY_INTEGER)
+        snprintf(buf, sizeof buf, "%lld", r->integer);
+    freeReplyObject(r);
+    redisFree(rc);
+    return buf;
+}
 
 /* A fresh directory per test (each test runs in its own process). */
 static const char *
@@ -80,6 +133,63 @@ raw_query(const char *path, const char *sql)
     return buf;
 }
 
+/* The stored password hash of @name, whatever the backend. */
+static const char *
+stored_hash(const char *uri, const char *name)
+{
+    if (g_on_redis) {
+        char k[128];
+        snprintf(k, sizeof k, "%s:user:%s", g_prefix, name);
+        return redis_raw("HGET %s %s", k, "hash", NULL);
+    }
+    char sql[128];
+    snprintf(sql, sizeof sql,
+             "SELECT password_hash FROM users WHERE username = '%s'", name);
+    return raw_query(uri + 7, sql);
+}
+
+static const char *
+stored_changed(const char *uri, const char *name)
+{
+    if (g_on_redis) {
+        char k[128];
+        snprintf(k, sizeof k, "%s:user:%s", g_prefix, name);
+        return redis_raw("HGET %s %s", k, "password_changed", NULL);
+    }
+    char sql[128];
+    snprintf(sql, sizeof sql,
+             "SELECT password_changed FROM users WHERE username = '%s'", name);
+    return raw_query(uri + 7, sql);
+}
+
+/* Sets password_changed to 7, as an old record would have it. */
+static void
+set_changed_7(const char *uri, const char *name)
+{
+    if (g_on_redis) {
+        char k[128];
+        snprintf(k, sizeof k, "%s:user:%s", g_prefix, name);
+        redis_raw("HSET %s %s %s", k, "password_changed", "7");
+        return;
+    }
+    raw_exec(uri + 7, "UPDATE users SET password_changed = 7");
+}
+
+static void
+cleanup_backend(void)
+{
+    if (g_on_redis) {
+        char pat[80];
+        snprintf(pat, sizeof pat, "%s:*", g_prefix);
+        /* SCAN-free: the test's keys are few; KEYS is fine on a private
+         * server. */
+        redis_raw("EVAL %s 0 %s", "for _,k in ipairs(redis.call('KEYS',"
+                                  " ARGV[1])) do redis.call('DEL', k) end",
+                  pat, NULL);
+    }
+    cleanup_dir();
+}
+
 TEST(open_uris)
 {
     crumb_users *db = (crumb_users *)1;
@@ -88,7 +198,9 @@ TEST(open_uris)
     CHECK(db == NULL);
     CHECK_RC(crumb_users_open(&db, ""), CRUMB_EINVAL);
     CHECK_RC(crumb_users_open(&db, "sqlite:"), CRUMB_EINVAL);
-    CHECK_RC(crumb_users_open(&db, "redis://127.0.0.1:6379/0"), CRUMB_EINVAL);
+    CHECK_RC(crumb_users_open(&db, "redis://"), CRUMB_EINVAL);
+    CHECK_RC(crumb_users_open(&db, "redis://h:0/0"), CRUMB_EINVAL);
+    CHECK_RC(crumb_users_open(&db, "redis://h:6379/0?nope=1"), CRUMB_EINVAL);
     CHECK_RC(crumb_users_open(&db, "memory:"), CRUMB_EINVAL);
     CHECK(db == NULL);
     crumb_users_close(open_ok(":memory:"));
@@ -168,7 +280,8 @@ TEST(newer_schema_refused)
 
 TEST(add_get_list)
 {
-    crumb_users *db = open_ok(":memory:");
+    tmp_path("x");
+    crumb_users *db = open_ok(fresh_uri("agl.db"));
     crumb_user a, b, c;
     time_t before = time(NULL);
     CHECK_RC(crumb_users_add(db, "alice", "pässword!", NULL, "user,admin", &a),
@@ -209,11 +322,13 @@ TEST(add_get_list)
     CHECK_STR(all[2].roles, "viewer");
     free(all);
     crumb_users_close(db);
+    cleanup_backend();
 }
 
 TEST(add_invalid)
 {
-    crumb_users *db = open_ok(":memory:");
+    tmp_path("x");
+    crumb_users *db = open_ok(fresh_uri("inv.db"));
     char long_name[40], long_roles[140];
     memset(long_name, 'a', 33);
     long_name[33] = '\0';
@@ -255,6 +370,7 @@ TEST(add_invalid)
     CHECK_INT(n, ==, 0);
     free(all);
     crumb_users_close(db);
+    cleanup_backend();
 }
 
 /* CPU time of this thread: the work done, whatever else the machine runs
@@ -270,7 +386,8 @@ seconds_since(const struct timespec *t0)
 
 TEST(authenticate)
 {
-    crumb_users *db = open_ok(":memory:");
+    tmp_path("x");
+    crumb_users *db = open_ok(fresh_uri("auth.db"));
     crumb_user a, u;
     CHECK_RC(crumb_users_add(db, "alice", "pässword!", NULL, NULL, &a),
              CRUMB_OK);
@@ -298,36 +415,37 @@ TEST(authenticate)
     CHECK_RC(crumb_users_authenticate(db, "ALICE", "pässword!", NULL),
              CRUMB_EBADSIG);
     crumb_users_close(db);
+    cleanup_backend();
 }
 
 /* An imported pbkdf2 hash logs in and is replaced by crumb's scrypt; a
  * failed login leaves it alone. */
 TEST(pbkdf2_rehash)
 {
-    char p[160];
-    snprintf(p, sizeof p, "%s", tmp_path("users.db"));
+    tmp_path("x");
+    char p[256];
+    snprintf(p, sizeof p, "%s", fresh_uri("users.db"));
     crumb_users *db = open_ok(p);
     crumb_user u;
     CHECK_RC(crumb_users_add(db, "bob", NULL, pbkdf2_hash, NULL, NULL),
              CRUMB_OK);
-    raw_exec(p, "UPDATE users SET password_changed = 7");
+    set_changed_7(p, "bob");
     CHECK_RC(crumb_users_authenticate(db, "bob", "password", &u),
              CRUMB_EBADSIG);
-    CHECK_STR(raw_query(p, "SELECT password_hash FROM users"), pbkdf2_hash);
+    CHECK_STR(stored_hash(p, "bob"), pbkdf2_hash);
 
     CHECK_RC(crumb_users_authenticate(db, "bob", "pässword", &u), CRUMB_OK);
     CHECK_STR(u.username, "bob");
     char stored[512];
-    snprintf(stored, sizeof stored, "%s",
-             raw_query(p, "SELECT password_hash FROM users"));
+    snprintf(stored, sizeof stored, "%s", stored_hash(p, "bob"));
     CHECK(strncmp(stored, "scrypt:32768:8:1$", 17) == 0);
     CHECK_INT(crumb_password_needs_rehash(stored), ==, 0);
     /* A rehash is not a password change. */
-    CHECK_STR(raw_query(p, "SELECT password_changed FROM users"), "7");
+    CHECK_STR(stored_changed(p, "bob"), "7");
     CHECK_RC(crumb_users_authenticate(db, "bob", "pässword", &u), CRUMB_OK);
-    CHECK_STR(raw_query(p, "SELECT password_hash FROM users"), stored);
+    CHECK_STR(stored_hash(p, "bob"), stored);
     crumb_users_close(db);
-    cleanup_dir();
+    cleanup_backend();
 }
 
 TEST(unreadable_hash_refused)
@@ -349,13 +467,14 @@ TEST(unreadable_hash_refused)
 
 TEST(change_and_delete)
 {
-    char p[160];
-    snprintf(p, sizeof p, "%s", tmp_path("users.db"));
+    tmp_path("x");
+    char p[256];
+    snprintf(p, sizeof p, "%s", fresh_uri("users.db"));
     crumb_users *db = open_ok(p);
     crumb_user u;
     CHECK_RC(crumb_users_add(db, "dave", NULL, pbkdf2_hash, NULL, NULL),
              CRUMB_OK);
-    raw_exec(p, "UPDATE users SET password_changed = 7");
+    set_changed_7(p, "dave");
 
     CHECK_RC(crumb_users_set_password(db, "dave", "short"), CRUMB_EINVAL);
     CHECK_RC(crumb_users_set_password(db, "dave", NULL), CRUMB_EINVAL);
@@ -384,7 +503,7 @@ TEST(change_and_delete)
     CHECK_RC(crumb_users_get(db, "dave", &u), CRUMB_ENOTFOUND);
     CHECK_RC(crumb_users_delete(db, "dave"), CRUMB_ENOTFOUND);
     crumb_users_close(db);
-    cleanup_dir();
+    cleanup_backend();
 }
 
 TEST(has_role_and_names)
@@ -417,8 +536,9 @@ TEST(has_role_and_names)
  * processes would. */
 TEST(two_handles)
 {
-    char p[160];
-    snprintf(p, sizeof p, "%s", tmp_path("users.db"));
+    tmp_path("x");
+    char p[256];
+    snprintf(p, sizeof p, "%s", fresh_uri("users.db"));
     crumb_users *a = open_ok(p), *b = open_ok(p);
     crumb_user u;
     CHECK_RC(crumb_users_add(a, "erin", NULL, pbkdf2_hash, NULL, NULL),
@@ -433,7 +553,7 @@ TEST(two_handles)
     CHECK_RC(crumb_users_get(b, "erin", &u), CRUMB_ENOTFOUND);
     crumb_users_close(a);
     crumb_users_close(b);
-    cleanup_dir();
+    cleanup_backend();
 }
 
 /* Several processes open a new file at once and write to it together;
@@ -441,8 +561,9 @@ TEST(two_handles)
 TEST(processes_share_file)
 {
     enum { PROCS = 4, EACH = 25 };
-    char p[160];
-    snprintf(p, sizeof p, "%s", tmp_path("users.db"));
+    tmp_path("x");
+    char p[256];
+    snprintf(p, sizeof p, "%s", fresh_uri("users.db"));
     pid_t pids[PROCS];
     for (int i = 0; i < PROCS; i++) {
         pids[i] = fork();
@@ -475,7 +596,94 @@ TEST(processes_share_file)
     CHECK_INT(n, ==, PROCS * EACH);
     free(all);
     crumb_users_close(db);
-    cleanup_dir();
+    cleanup_backend();
+}
+
+/* Processes registering the same names at once: each name is created
+ * exactly once, the others get CRUMB_EEXIST, ids are all distinct. */
+TEST(register_race)
+{
+    enum { PROCS = 4, NAMES = 20 };
+    tmp_path("x");
+    char p[256];
+    snprintf(p, sizeof p, "%s", fresh_uri("race.db"));
+    crumb_users_close(open_ok(p));
+    pid_t pids[PROCS];
+    for (int i = 0; i < PROCS; i++) {
+        pids[i] = fork();
+        CHECK(pids[i] >= 0);
+        if (pids[i] == 0) {
+            crumb_users *db = NULL;
+            if (crumb_users_open(&db, p) != CRUMB_OK)
+                _exit(10);
+            for (int j = 0; j < NAMES; j++) {
+                char name[32];
+                snprintf(name, sizeof name, "racer%d", j);
+                int rc = crumb_users_add(db, name, NULL, pbkdf2_hash, NULL,
+                                         NULL);
+                if (rc != CRUMB_OK && rc != CRUMB_EEXIST)
+                    _exit(11);
+            }
+            crumb_users_close(db);
+            _exit(0);
+        }
+    }
+    for (int i = 0; i < PROCS; i++) {
+        int status = 0;
+        CHECK(waitpid(pids[i], &status, 0) == pids[i]);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            T_FAIL_("racer %d: status %d", i, status);
+    }
+    crumb_users *db = open_ok(p);
+    crumb_user *all = NULL;
+    size_t n = 0;
+    CHECK_RC(crumb_users_list(db, &all, &n), CRUMB_OK);
+    CHECK_INT(n, ==, NAMES);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            CHECK(all[i].id != all[j].id);
+    free(all);
+    crumb_users_close(db);
+    cleanup_backend();
+}
+
+/* Redis: a server that does not answer is CRUMB_EUNAVAIL within the
+ * connect timeout, with a message; a record damaged by another tool is
+ * a store error, never a crash. */
+TEST(redis_down_and_corrupt)
+{
+    crumb_users *db = NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_RC(crumb_users_open(&db, "redis://127.0.0.1:1/0?"
+                                   "connect_timeout_ms=200"),
+             CRUMB_EUNAVAIL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    CHECK(db != NULL);
+    CHECK(strstr(crumb_users_errmsg(db), "127.0.0.1:1") != NULL);
+    crumb_users_close(db);
+    CHECK_INT(t1.tv_sec - t0.tv_sec, <=, 1);
+
+    char p[256];
+    snprintf(p, sizeof p, "%s", fresh_uri("bad.db"));
+    db = open_ok(p);
+    crumb_user u;
+    CHECK_RC(crumb_users_add(db, "frank", NULL, pbkdf2_hash, NULL, &u),
+             CRUMB_OK);
+    char k[128];
+    snprintf(k, sizeof k, "%s:user:frank", g_prefix);
+    redis_raw("HSET %s %s %s", k, "id", "not-a-number");
+    CHECK_RC(crumb_users_get(db, "frank", &u), CRUMB_ESTORE);
+    CHECK_RC(crumb_users_authenticate(db, "frank", "pässword", &u),
+             CRUMB_ESTORE);
+    redis_raw("HSET %s %s %s", k, "id", "1");
+    redis_raw("HSET %s %s %s", k, "roles",
+              "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr"
+              "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr"
+              "rrrrrrrrrrrrrrrrrrrr");
+    CHECK_RC(crumb_users_get(db, "frank", &u), CRUMB_ESTORE);
+    crumb_users_close(db);
+    cleanup_backend();
 }
 
 int
@@ -486,14 +694,37 @@ main(void)
     RUN(open_failure_has_message);
     RUN(file_mode_schema_wal);
     RUN(newer_schema_refused);
-    RUN(add_get_list);
-    RUN(add_invalid);
-    RUN(authenticate);
-    RUN(pbkdf2_rehash);
     RUN(unreadable_hash_refused);
-    RUN(change_and_delete);
     RUN(has_role_and_names);
-    RUN(two_handles);
-    RUN(processes_share_file);
+    g_redis = getenv("CRUMB_TEST_REDIS");
+    if (g_redis && !*g_redis)
+        g_redis = NULL;
+    if (!g_redis)
+        printf("# CRUMB_TEST_REDIS unset: the redis backend is skipped\n");
+    for (g_on_redis = 0; g_on_redis <= (g_redis != NULL); g_on_redis++) {
+        const char *be = g_on_redis ? "redis/" : "sqlite/";
+        static const struct {
+            const char *name;
+            void (*fn)(void);
+        } generic[] = {
+            {"add_get_list", add_get_list},
+            {"add_invalid", add_invalid},
+            {"authenticate", authenticate},
+            {"pbkdf2_rehash", pbkdf2_rehash},
+            {"change_and_delete", change_and_delete},
+            {"two_handles", two_handles},
+            {"processes_share_file", processes_share_file},
+            {"register_race", register_race},
+        };
+        for (size_t i = 0; i < sizeof generic / sizeof generic[0]; i++) {
+            char name[64];
+            snprintf(name, sizeof name, "%s%s", be, generic[i].name);
+            t_run_(name, generic[i].fn);
+        }
+    }
+    if (g_redis) {
+        g_on_redis = 1;
+        t_run_("redis/down_and_corrupt", redis_down_and_corrupt);
+    }
     return TEST_END();
 }
