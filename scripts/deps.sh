@@ -13,7 +13,11 @@ case "$profile" in
 build|run) ;;
 test)
     pkgs="$pkgs python3 python3-flask clang libclang-rt-14-dev \
-redis-server nginx-light sqlite3 curl"
+redis-server nginx-light sqlite3 curl chromium"
+    # The browser test runs playwright-core under node. The machine image
+    # brings node 20 and npm; Debian 12's nodejs (18) and npm are only the
+    # fallback when there is no node at all.
+    command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
     ;;
 *)
     echo "usage: $0 build|run|test" >&2

@@ -3,7 +3,10 @@
 # Each program prints one line per test: "ok <suite> <name>" or
 # "FAIL <suite> <name>: <why>". A program that exits non-zero without
 # printing a FAIL line counts as one failure. Ends with "N passed, N failed".
-# Usage: tests/run.sh [SECTION...]  sections: unit fuzz cli interop http asan
+# Usage: tests/run.sh [SECTION...]
+# sections: unit fuzz cli interop http browser asan
+# The browser test's screenshots go to $CRUMB_TEST_OUT/browser (default: the
+# log directory printed at the end).
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -42,7 +45,7 @@ run_prog() {
 }
 
 sections=("$@")
-[ ${#sections[@]} -eq 0 ] && sections=(unit fuzz cli interop http asan)
+[ ${#sections[@]} -eq 0 ] && sections=(unit fuzz cli interop http browser asan)
 
 # The unit and HTTP tests (plain and asan) get a throwaway redis-server
 # for the redis backends; without one they skip it.
@@ -84,6 +87,27 @@ for section in "${sections[@]}"; do
         for t in tests/http/test_*.py; do
             [ -f "$t" ] && run_prog "http/$(basename "$t")" 600 $PY "$t"
         done
+        ;;
+    browser)
+        # playwright-core from the committed lock file, once; no browser
+        # download (it drives Debian's /usr/bin/chromium). A chromium that
+        # cannot start is a failure, not a skip.
+        nm=tests/browser/node_modules
+        if [ ! -d $nm/playwright-core ] ||
+            [ tests/browser/package-lock.json -nt $nm/.package-lock.json ]; then
+            if ! (cd tests/browser && npm ci --no-audit --no-fund) \
+                >"$LOG/browser_npm_ci.out" 2>&1; then
+                failed=$((failed + 1))
+                failures+=("FAIL browser/npm-ci: see $LOG/browser_npm_ci.out")
+                echo "---- browser/npm-ci failed: last lines"
+                tail -n 20 "$LOG/browser_npm_ci.out"
+                continue
+            fi
+        fi
+        out=${CRUMB_TEST_OUT:-$LOG}
+        CRUMB_TEST_OUT=$out run_prog "browser/test_browser.mjs" 120 \
+            node tests/browser/test_browser.mjs
+        echo "browser screenshots: $out/browser"
         ;;
     asan)
         with_redis
