@@ -68,7 +68,9 @@ run(shop_config *c)
             CRUMB_OK ||
         shop_routes_account(h) != CRUMB_OK || shop_routes_demo(h) != CRUMB_OK ||
         shop_routes_cart(h) != CRUMB_OK ||
-        shop_routes_sessions(h) != CRUMB_OK) {
+        shop_routes_sessions(h) != CRUMB_OK ||
+        shop_accounts_init(h, c) != CRUMB_OK ||
+        shop_routes_accounts(h) != CRUMB_OK || shop_routes_admin(h) != CRUMB_OK) {
         fprintf(stderr, "crumb-shop: %s\n", crumb_http_errmsg(h));
         goto out;
     }
@@ -92,6 +94,7 @@ run(shop_config *c)
 out:
     crumb_http_free(h);
     crumb_iface_free(iface);
+    shop_accounts_cleanup();
     shop_users_cleanup();
     return status;
 }
