@@ -348,7 +348,8 @@ db_wal(crumb_users *u, int in_memory)
     } else {
         const char *mode = (const char *)sqlite3_column_text(st, 0);
         if (!mode || strcmp(mode, in_memory ? "memory" : "wal") != 0) {
-            crumb__users_set_errmsg(u, "cannot use WAL journal mode, got", mode);
+            crumb__users_set_errmsg(u, "cannot use WAL journal mode, got",
+                                    mode);
             rc = CRUMB_ESTORE;
         }
     }
