@@ -588,7 +588,21 @@ def t_proxies(tmp):
               st == [401, 401, 401, 429], str(st))
     finally:
         shop.server.stop()
-    ts.STORE = "memory"
+    for bad in ("10.0.0.0/33", "not-an-address", "::1/129"):
+        d = os.path.join(tmp, "badproxy%d" % len(ts.servers))
+        os.mkdir(d)
+        shop = Shop(d, env={"CRUMB_TRUSTED_PROXIES": bad})
+        rc = shop.server.stop()
+        check("proxy: CRUMB_TRUSTED_PROXIES=%s refused" % bad,
+              shop.port is None and rc != 0 and
+              "CRUMB_TRUSTED_PROXIES" in shop.server.stderr(),
+              shop.server.stderr()[-300:])
+    d = os.path.join(tmp, "badremember")
+    os.mkdir(d)
+    shop = Shop(d, env={"CRUMB_REMEMBER_DAYS": "0"})
+    rc = shop.server.stop()
+    check("config: CRUMB_REMEMBER_DAYS=0 refused", shop.port is None and
+          rc != 0 and "CRUMB_REMEMBER_DAYS" in shop.server.stderr())
 
 
 def main():
