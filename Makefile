@@ -36,6 +36,7 @@ HTTP_SRC := $(sort $(wildcard http/*.c))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 SHOP_SRC := $(sort $(wildcard app/shop/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+CLI_TEST_SRC := $(sort $(wildcard tests/cli/*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
@@ -45,6 +46,7 @@ HTTP_OBJ := $(HTTP_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 SHOP_OBJ := $(SHOP_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+CLI_TEST_BIN := $(CLI_TEST_SRC:tests/cli/%.c=$(BUILD)/tests/cli/%)
 REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
@@ -58,7 +60,7 @@ SHOP := $(BUILD)/crumb-shop
 .PHONY: all lib test test-build run install fuzz fuzz-run bench clean \
         deps-build deps-test examples format
 all: lib $(if $(CLI_SRC),$(CRUMB)) $(if $(SHOP_SRC),$(SHOP)) \
-     $(UNIT_BIN) $(REPLAY_BIN) \
+     $(UNIT_BIN) $(CLI_TEST_BIN) $(REPLAY_BIN) \
      $(EXAMPLE_BIN)
 lib: $(LIBA) $(LIBSO) $(if $(HTTP_SRC),$(HTTPA))
 
@@ -87,6 +89,11 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(LIBA) $(if $(HTTP_SRC),$(HT
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(LDSAN) -o $@ $< \
 	    $(if $(HTTP_SRC),$(HTTPA)) $(LIBA) $(LDLIBS_ALL)
+
+# Helper programs of the cli tests (tests/cli/*.sh run them).
+$(BUILD)/tests/cli/%: tests/cli/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDSAN) -o $@ $< $(LIBA) $(LDLIBS_ALL)
 
 # The fuzz targets built with a small main that replays a corpus: runs in
 # `make test` with gcc; `make fuzz` builds the real libFuzzer binaries.

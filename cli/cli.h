@@ -3,11 +3,14 @@
 #define CRUMB_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Each verb: argv[0] is the verb's name; returns the exit status. */
 int cli_keygen(int argc, char **argv);
 int cli_sign(int argc, char **argv);
 int cli_decode(int argc, char **argv);
+int cli_sessions(int argc, char **argv);
+int cli_users(int argc, char **argv);
 
 /* Reports "crumb VERB: message" on stderr. */
 void cli_error(const char *verb, const char *fmt, ...)
@@ -19,5 +22,14 @@ int cli_key_parse(const char *arg, int hex, unsigned char **out, size_t *len);
 
 /* Parses a decimal int64 strictly; returns 0 or -1. */
 int cli_parse_i64(const char *s, long long *out);
+
+/* Unix seconds as ISO 8601 UTC ("2023-11-14T22:13:20Z") into @out, which
+ * needs CLI_TIME_SIZE bytes. */
+#define CLI_TIME_SIZE 32
+void cli_time_iso(int64_t t, char *out);
+
+/* @in with control characters replaced by '?', for a terminal: text read
+ * back from a store or a database is not trusted. Truncates to @size. */
+void cli_printable(const char *in, char *out, size_t size);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <time.h>
 
 #include <crumb/crumb.h>
 
@@ -17,6 +18,8 @@ static const struct {
     {"keygen", cli_keygen, "print a new random secret key"},
     {"sign", cli_sign, "sign a session (JSON) into a Flask cookie value"},
     {"decode", cli_decode, "verify and print a session cookie"},
+    {"sessions", cli_sessions, "list, revoke or sweep stored sessions"},
+    {"users", cli_users, "add, change, remove or list users"},
 };
 
 static void
@@ -91,6 +94,27 @@ cli_parse_i64(const char *s, long long *out)
         return -1;
     *out = v;
     return 0;
+}
+
+void
+cli_time_iso(int64_t t, char *out)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (!gmtime_r(&tt, &tm) ||
+        strftime(out, CLI_TIME_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, CLI_TIME_SIZE, "@%lld", (long long)t);
+}
+
+void
+cli_printable(const char *in, char *out, size_t size)
+{
+    size_t i = 0;
+    for (; in[i] && i + 1 < size; i++) {
+        unsigned char c = (unsigned char)in[i];
+        out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    out[i] = '\0';
 }
 
 int

@@ -60,8 +60,12 @@ crumb_http_new(crumb_http **out, const crumb_http_options *opts)
     if (!h->opt.timeout)
         h->opt.timeout = 30;
     if (!h->opt.threads) {
+        /* Handlers block on the session store (a Redis round trip, a
+         * SQLite lock): with one thread per CPU, two slow requests would
+         * queue every other one behind them. Four per CPU, at least 8. */
         long n = sysconf(_SC_NPROCESSORS_ONLN);
-        h->opt.threads = n > 0 && n < 64 ? (unsigned)n : 2;
+        n = n > 0 && n < 16 ? 4 * n : 8;
+        h->opt.threads = n < 8 ? 8 : (unsigned)n;
     }
     h->addr = strdup(h->opt.addr ? h->opt.addr : "127.0.0.1:8080");
     h->csp = strdup(h->opt.csp ? h->opt.csp : DEFAULT_CSP);

@@ -184,19 +184,38 @@ new_identity(crumb__session_srv *srv)
     return rc;
 }
 
-/* The earliest of: idle deadline, absolute deadline, permanent lifetime.
- * The lifetime bound also keeps records from living forever with both
- * timeouts off. */
+/*
+ * When a record becomes useless: the earliest of the idle deadline, the
+ * absolute deadline and the permanent lifetime (which also keeps records
+ * from living forever with both timeouts off).
+ */
 static int64_t
-expiry(const crumb_iface *iface, int64_t created, int64_t now)
+deadline(const crumb_iface *iface, int64_t created, int64_t last_seen)
 {
-    int64_t e = now + iface->cfg.permanent_lifetime;
-    if (iface->cfg.idle_timeout > 0 && now + iface->cfg.idle_timeout < e)
-        e = now + iface->cfg.idle_timeout;
+    int64_t e = last_seen + iface->cfg.permanent_lifetime;
+    if (iface->cfg.idle_timeout > 0 &&
+        last_seen + iface->cfg.idle_timeout < e)
+        e = last_seen + iface->cfg.idle_timeout;
     if (iface->cfg.absolute_timeout > 0 &&
         created + iface->cfg.absolute_timeout < e)
         e = created + iface->cfg.absolute_timeout;
     return e;
+}
+
+/*
+ * The store keeps a record EXPIRY_GRACE seconds past its deadline. Open
+ * enforces the deadline itself, so the session is unusable at once; the
+ * grace only lets the request that brings the old cookie learn why it
+ * ended (idle or absolute timeout: "you were signed out after 30 minutes")
+ * instead of "unknown id". The record is destroyed at that request, and
+ * the store drops it on its own after the grace.
+ */
+#define EXPIRY_GRACE 900
+
+static int64_t
+expiry(const crumb_iface *iface, int64_t created, int64_t now)
+{
+    return deadline(iface, created, now) + EXPIRY_GRACE;
 }
 
 /* ---- open -----------------------------------------------------------------
@@ -271,6 +290,8 @@ crumb__iface_store_open(crumb_iface *iface, const char *cookie_header,
     } else if (iface->cfg.absolute_timeout > 0 &&
                now - rec.created >= iface->cfg.absolute_timeout) {
         why = CRUMB_OPEN_ABSOLUTE_TIMEOUT;
+    } else if (now >= deadline(iface, rec.created, rec.last_seen)) {
+        why = CRUMB_OPEN_EXPIRED; /* past the permanent lifetime */
     } else if (!(data = record_data(&rec))) {
         why = CRUMB_OPEN_CORRUPT;
         snprintf(crumb__iface_errbuf, sizeof crumb__iface_errbuf,
@@ -278,7 +299,7 @@ crumb__iface_store_open(crumb_iface *iface, const char *cookie_header,
     }
     /* A session past its timeout is gone for good, at once. */
     if (why == CRUMB_OPEN_IDLE_TIMEOUT || why == CRUMB_OPEN_ABSOLUTE_TIMEOUT ||
-        why == CRUMB_OPEN_CORRUPT)
+        why == CRUMB_OPEN_EXPIRED || why == CRUMB_OPEN_CORRUPT)
         (void)crumb_store_destroy(st, key);
     crumb_iface_store_release(iface, st);
 
@@ -519,6 +540,28 @@ with_store(crumb_iface *iface, crumb_store **st)
     return *st ? CRUMB_OK : CRUMB_EUNAVAIL;
 }
 
+/* @count records as session infos; the one under @cur (may be NULL) is
+ * marked current. Returns NULL only when out of memory with count > 0. */
+static crumb_session_info *
+infos_of(const crumb_store_record *recs, size_t count,
+         const unsigned char *cur)
+{
+    crumb_session_info *info = count ? calloc(count, sizeof *info) : NULL;
+    if (!info)
+        return NULL;
+    for (size_t i = 0; i < count; i++) {
+        handle_of(recs[i].key, info[i].handle);
+        info[i].created = recs[i].created;
+        info[i].last_seen = recs[i].last_seen;
+        info[i].expires_at = recs[i].expires_at;
+        memcpy(info[i].user, recs[i].user, sizeof info[i].user);
+        memcpy(info[i].addr, recs[i].addr, sizeof info[i].addr);
+        memcpy(info[i].agent, recs[i].agent, sizeof info[i].agent);
+        info[i].current = cur && !memcmp(cur, recs[i].key, 32);
+    }
+    return info;
+}
+
 int
 crumb_iface_list_sessions(crumb_iface *iface, const char *user,
                           const crumb_session *current,
@@ -538,28 +581,68 @@ crumb_iface_list_sessions(crumb_iface *iface, const char *user,
     crumb_iface_store_release(iface, st);
     if (rc != CRUMB_OK)
         return rc;
-    crumb_session_info *info = count ? calloc(count, sizeof *info) : NULL;
-    if (count && !info) {
-        crumb_store_records_free(recs, count);
-        return CRUMB_ENOMEM;
-    }
-    const unsigned char *cur =
-        current ? crumb__session_srv_of((crumb_session *)current)->key : NULL;
-    int cur_set = current && crumb_session_handle(current)[0];
-    for (size_t i = 0; i < count; i++) {
-        handle_of(recs[i].key, info[i].handle);
-        info[i].created = recs[i].created;
-        info[i].last_seen = recs[i].last_seen;
-        info[i].expires_at = recs[i].expires_at;
-        memcpy(info[i].user, recs[i].user, sizeof info[i].user);
-        memcpy(info[i].addr, recs[i].addr, sizeof info[i].addr);
-        memcpy(info[i].agent, recs[i].agent, sizeof info[i].agent);
-        info[i].current = cur_set && !memcmp(cur, recs[i].key, 32);
-    }
+    const unsigned char *cur = NULL;
+    if (current && crumb_session_handle(current)[0])
+        cur = crumb__session_srv_of((crumb_session *)current)->key;
+    crumb_session_info *info = infos_of(recs, count, cur);
     crumb_store_records_free(recs, count);
+    if (count && !info)
+        return CRUMB_ENOMEM;
     *out = info;
     *n = count;
     return CRUMB_OK;
+}
+
+int
+crumb_iface_list_all_sessions(crumb_iface *iface, size_t limit,
+                              crumb_session_info **out, size_t *n)
+{
+    crumb_store *st;
+    *out = NULL;
+    *n = 0;
+    if (limit == 0)
+        return CRUMB_EINVAL;
+    int rc = with_store(iface, &st);
+    if (rc != CRUMB_OK)
+        return rc;
+    crumb_store_record *recs = NULL;
+    size_t count = 0;
+    rc = crumb_store_list_all(st, crumb_iface_now(iface), limit, &recs,
+                              &count);
+    if (rc != CRUMB_OK)
+        snprintf(crumb__iface_errbuf, sizeof crumb__iface_errbuf, "%s",
+                 crumb_store_errmsg(st));
+    crumb_iface_store_release(iface, st);
+    if (rc != CRUMB_OK)
+        return rc;
+    crumb_session_info *info = infos_of(recs, count, NULL);
+    crumb_store_records_free(recs, count);
+    if (count && !info)
+        return CRUMB_ENOMEM;
+    *out = info;
+    *n = count;
+    return CRUMB_OK;
+}
+
+/* The index of the record whose handle is @handle, or -1. */
+static long
+find_handle(const crumb_store_record *recs, size_t count, const char *handle)
+{
+    for (size_t i = 0; i < count; i++) {
+        char h[17];
+        handle_of(recs[i].key, h);
+        if (!strcmp(h, handle))
+            return (long)i;
+    }
+    return -1;
+}
+
+static int
+handle_valid(const char *handle)
+{
+    if (!handle || strlen(handle) != 16)
+        return 0;
+    return strspn(handle, "0123456789abcdef") == 16;
 }
 
 int
@@ -576,16 +659,34 @@ crumb_iface_revoke_session(crumb_iface *iface, const char *user,
     size_t count = 0;
     rc = crumb_store_list_user(st, user, crumb_iface_now(iface), &recs, &count);
     if (rc == CRUMB_OK) {
-        rc = CRUMB_ENOTFOUND;
-        for (size_t i = 0; i < count; i++) {
-            char h[17];
-            handle_of(recs[i].key, h);
-            if (!strcmp(h, handle)) {
-                rc = crumb_store_destroy(st, recs[i].key);
-                break;
-            }
-        }
+        long i = find_handle(recs, count, handle);
+        rc = i < 0 ? CRUMB_ENOTFOUND : crumb_store_destroy(st, recs[i].key);
     }
+    crumb_store_records_free(recs, count);
+    crumb_iface_store_release(iface, st);
+    return rc;
+}
+
+int
+crumb_iface_revoke_handle(crumb_iface *iface, const char *handle)
+{
+    crumb_store *st;
+    if (!handle_valid(handle))
+        return CRUMB_ENOTFOUND;
+    int rc = with_store(iface, &st);
+    if (rc != CRUMB_OK)
+        return rc;
+    crumb_store_record *recs = NULL;
+    size_t count = 0;
+    rc = crumb_store_list_all(st, crumb_iface_now(iface), SIZE_MAX, &recs,
+                              &count);
+    if (rc == CRUMB_OK) {
+        long i = find_handle(recs, count, handle);
+        rc = i < 0 ? CRUMB_ENOTFOUND : crumb_store_destroy(st, recs[i].key);
+    }
+    if (rc != CRUMB_OK && rc != CRUMB_ENOTFOUND)
+        snprintf(crumb__iface_errbuf, sizeof crumb__iface_errbuf, "%s",
+                 crumb_store_errmsg(st));
     crumb_store_records_free(recs, count);
     crumb_iface_store_release(iface, st);
     return rc;

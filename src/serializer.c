@@ -15,25 +15,96 @@
 /* Payloads up to this size decode on the stack. */
 #define STACK_PAYLOAD 3072
 
-/* A deflate stream from the signer's pool, or a new one (NULL on ENOMEM).
- * Pooled streams were reset when given back. Python's zlib.compress uses
- * level -1, 15 window bits, memory level 8, the default strategy: so do
- * we, which makes the bytes the same. */
-static z_stream *
-zstream_take(const crumb_signer *s)
+/*
+ * Compression streams. Python's zlib.compress uses level -1, 15 window
+ * bits, memory level 8 and the default strategy; itsdangerous keeps the
+ * result when it is at least 2 bytes shorter than the JSON, so we must
+ * produce exactly those bytes (or know they would not be kept).
+ *
+ * Most of the cost of a small compression is deflateReset() clearing the
+ * hash head table: 2^(memLevel + 8) bytes, 64 KiB at memory level 8. At
+ * memory level 6 it is 16 KiB, and for the inputs below the output is the
+ * same, byte for byte. The argument, against zlib's deflate.c/trees.c
+ * (the same from 1.2.x through 1.3.x):
+ *
+ *  1. memLevel sets only hash_bits = memLevel + 7 (and with it hash_size,
+ *     hash_mask, hash_shift = (hash_bits + 2) / 3) and lit_bufsize =
+ *     2^(memLevel + 6). Nothing in the zlib header depends on it.
+ *  2. A block is flushed before the end only when lit_bufsize - 1 symbols
+ *     are buffered: 4095 at level 6. An input of n <= SMALL_MAX_LEN bytes
+ *     yields at most n symbols, so both levels write one final block from
+ *     the same symbols, if they are the same.
+ *  3. The hash of a position is (c0 << 10 ^ c1 << 5 ^ c2) & hash_mask at
+ *     both levels (hash_shift is 5 for 13 and 15 bits), so the 13-bit hash
+ *     is the 15-bit one with its top 2 bits dropped: a level-8 hash chain
+ *     holds, in the same order (newest first), a subset of the positions
+ *     of the level-6 chain. The extra positions have a different 3-byte
+ *     prefix (zlib relies on hash_bits >= 8 to skip comparing the third
+ *     byte, so they fail on the first two) and longest_match() rejects
+ *     them without changing any state; when such a position is the chain
+ *     head, level 6 calls longest_match() where level 8 would not, and it
+ *     returns prev_length, which deflate_slow() treats exactly like the
+ *     MIN_MATCH - 1 it would have had (both are <= prev_length).
+ *  4. So the parse differs only if longest_match() gives up on a chain
+ *     before its end: it looks at no fewer than 32 positions (128 >> 2 at
+ *     level 6). If no 13-bit bucket holds more than 32 positions, no chain
+ *     reaches that limit at either level and the parses are the same.
+ *     deflate_slow() inserts positions 0 .. n - 3; small_stream_ok()
+ *     counts them.
+ *
+ * tests/unit/test_sign.c checks the bytes against compress2() for many
+ * inputs, including ones that take the level-8 path.
+ */
+#define SMALL_MEM_LEVEL 6
+#define SMALL_HASH_BITS (SMALL_MEM_LEVEL + 7)
+#define SMALL_MAX_LEN 4000
+#define SMALL_MAX_BUCKET 32
+
+/* Per-thread bucket counters, all zero between calls. */
+static _Thread_local unsigned short bucket_count[1 << SMALL_HASH_BITS];
+
+static unsigned
+hash13(const unsigned char *p)
 {
-    crumb_signer *m = (crumb_signer *)s;
+    return ((unsigned)p[0] << 10 ^ (unsigned)p[1] << 5 ^ p[2]) &
+           ((1u << SMALL_HASH_BITS) - 1);
+}
+
+/* Whether memory level 6 gives the same bytes as 8 for @p (see above). */
+static int
+small_stream_ok(const unsigned char *p, size_t len)
+{
+    if (len > SMALL_MAX_LEN)
+        return 0;
+    if (len < 3 + SMALL_MAX_BUCKET)
+        return 1;
+    size_t n = len - 2, i;
+    int ok = 1;
+    for (i = 0; i < n && ok; i++)
+        ok = ++bucket_count[hash13(p + i)] <= SMALL_MAX_BUCKET;
+    while (i > 0) {
+        i--;
+        bucket_count[hash13(p + i)]--;
+    }
+    return ok;
+}
+
+/* A deflate stream from @pool, or a new one at @mem_level (NULL on
+ * ENOMEM). Pooled streams were reset when given back. */
+static z_stream *
+zstream_take(_Atomic(z_stream *) *pool, int mem_level)
+{
     for (int i = 0; i < CRUMB__POOL_SLOTS; i++)
-        if (atomic_load_explicit(&m->zpool[i], memory_order_relaxed)) {
-            z_stream *z = atomic_exchange(&m->zpool[i], NULL);
+        if (atomic_load_explicit(&pool[i], memory_order_relaxed)) {
+            z_stream *z = atomic_exchange(&pool[i], NULL);
             if (z)
                 return z;
         }
     z_stream *z = calloc(1, sizeof *z);
     if (!z)
         return NULL;
-    if (deflateInit2(z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, MAX_WBITS, 8,
-                     Z_DEFAULT_STRATEGY) != Z_OK) {
+    if (deflateInit2(z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, MAX_WBITS,
+                     mem_level, Z_DEFAULT_STRATEGY) != Z_OK) {
         free(z);
         return NULL;
     }
@@ -41,13 +112,12 @@ zstream_take(const crumb_signer *s)
 }
 
 static void
-zstream_give(const crumb_signer *s, z_stream *z)
+zstream_give(_Atomic(z_stream *) *pool, z_stream *z)
 {
-    crumb_signer *m = (crumb_signer *)s;
     if (deflateReset(z) == Z_OK)
         for (int i = 0; i < CRUMB__POOL_SLOTS; i++) {
             z_stream *expected = NULL;
-            if (atomic_compare_exchange_strong(&m->zpool[i], &expected, z))
+            if (atomic_compare_exchange_strong(&pool[i], &expected, z))
                 return;
         }
     deflateEnd(z);
@@ -60,13 +130,16 @@ zstream_give(const crumb_signer *s, z_stream *z)
  * compressed length, 0 when compression does not pay, -1 on ENOMEM. @dst
  * holds @len bytes; output that would not fit is not wanted anyway.
  */
-static long
-try_compress(const crumb_signer *s, const char *json, size_t len,
-             unsigned char *dst)
+long
+crumb__signer_try_compress(const crumb_signer *s, const char *json,
+                           size_t len, unsigned char *dst)
 {
     if (len < 8 || len > UINT32_MAX)
         return 0;
-    z_stream *z = zstream_take(s);
+    crumb_signer *m = (crumb_signer *)s;
+    int small = small_stream_ok((const unsigned char *)json, len);
+    _Atomic(z_stream *) *pool = small ? m->zpool_small : m->zpool;
+    z_stream *z = zstream_take(pool, small ? SMALL_MEM_LEVEL : 8);
     if (!z)
         return -1;
     z->next_in = (Bytef *)json;
@@ -75,7 +148,7 @@ try_compress(const crumb_signer *s, const char *json, size_t len,
     z->avail_out = (uInt)(len - 2);
     int zr = deflate(z, Z_FINISH);
     long n = zr == Z_STREAM_END ? (long)z->total_out : 0;
-    zstream_give(s, z);
+    zstream_give(pool, z);
     return n;
 }
 
@@ -100,7 +173,7 @@ crumb_signer_dumps(const crumb_signer *s, const json_t *obj,
         return rc;
     unsigned char *z = jlen <= sizeof zstack ? zstack : malloc(jlen);
     char *buf = NULL;
-    long zn = z ? try_compress(s, json, jlen, z) : -1;
+    long zn = z ? crumb__signer_try_compress(s, json, jlen, z) : -1;
     if (zn < 0) {
         rc = CRUMB_ENOMEM;
         goto out;

@@ -86,6 +86,18 @@ key_wipe(crumb__signer_key *k)
     memset(k, 0, sizeof *k);
 }
 
+static void
+zpool_drain(_Atomic(z_stream *) *pool)
+{
+    for (int i = 0; i < CRUMB__POOL_SLOTS; i++) {
+        z_stream *z = atomic_exchange(&pool[i], NULL);
+        if (z) {
+            deflateEnd(z);
+            free(z);
+        }
+    }
+}
+
 void
 crumb_signer_free(crumb_signer *s)
 {
@@ -94,13 +106,8 @@ crumb_signer_free(crumb_signer *s)
     for (size_t i = 0; i < s->nkeys; i++)
         key_wipe(&s->keys[i]);
     free(s->keys);
-    for (int i = 0; i < CRUMB__POOL_SLOTS; i++) {
-        z_stream *z = atomic_exchange(&s->zpool[i], NULL);
-        if (z) {
-            deflateEnd(z);
-            free(z);
-        }
-    }
+    zpool_drain(s->zpool);
+    zpool_drain(s->zpool_small);
     EVP_MD_free(s->md);
     EVP_MAC_free(s->mac);
     free(s->salt);

@@ -35,7 +35,8 @@ struct crumb_signer {
     size_t mac_len;
     crumb__signer_key *keys;
     size_t nkeys, cap;
-    _Atomic(z_stream *) zpool[CRUMB__POOL_SLOTS]; /* deflate streams */
+    _Atomic(z_stream *) zpool[CRUMB__POOL_SLOTS];       /* memLevel 8 */
+    _Atomic(z_stream *) zpool_small[CRUMB__POOL_SLOTS]; /* memLevel 6 */
 };
 
 /* Longest b64url signature: SHA-512's 64 bytes. */
@@ -49,6 +50,12 @@ struct crumb_signer {
  * and returns the total length in *outlen. */
 int crumb__signer_sign_into(const crumb_signer *s, char *buf, size_t len,
                             int64_t timestamp, size_t *outlen);
+
+/* crumb__signer_try_compress - zlib.compress(@json) into @dst (@len
+ * bytes) when that is at least 2 bytes shorter, as itsdangerous decides.
+ * Returns the compressed length, 0 when it does not pay, -1 on ENOMEM. */
+long crumb__signer_try_compress(const crumb_signer *s, const char *json,
+                                size_t len, unsigned char *dst);
 
 /* crumb__payload_parse - decode a bare payload ("." marks zlib) and parse
  * it as tagged JSON, inflating at most @max_decompressed bytes. */

@@ -66,7 +66,7 @@ typedef struct crumb_http_options {
     const char *template_dir; /* NULL: no templates */
     size_t max_body;        /* 0: 1 MiB; larger bodies get 413 */
     size_t max_cookie;      /* 0: 8 KiB; a longer Cookie header: 431 */
-    unsigned threads;       /* 0: one per CPU */
+    unsigned threads;       /* 0: four per CPU, at least 8 */
     unsigned max_connections; /* 0: 1024 */
     unsigned timeout;       /* idle connection timeout, s; 0: 30 */
     int log;                /* 1: a line per request on stderr */

@@ -200,12 +200,36 @@ int crumb_iface_list_sessions(crumb_iface *iface, const char *user,
                               crumb_session_info **out, size_t *n);
 
 /**
+ * crumb_iface_list_all_sessions - the live sessions of every user
+ * (anonymous ones too), most recently seen first, at most @limit (>= 1).
+ * None is marked current. It walks the whole store (see
+ * crumb_store_list_all()): for administration tools, not for requests.
+ * Returns CRUMB_OK, CRUMB_EUNSUPPORTED (cookie sessions, or a store
+ * backend without list_all), CRUMB_EINVAL, CRUMB_EUNAVAIL, CRUMB_ESTORE,
+ * CRUMB_ENOMEM.
+ * Lifetime: *out malloc'd (free()), *n entries; NULL when none.
+ */
+int crumb_iface_list_all_sessions(crumb_iface *iface, size_t limit,
+                                  crumb_session_info **out, size_t *n);
+
+/**
  * crumb_iface_revoke_session - end @user's session named @handle.
  * Returns CRUMB_OK, CRUMB_ENOTFOUND (no such session of that user),
  * CRUMB_EUNSUPPORTED, CRUMB_EUNAVAIL, CRUMB_ESTORE.
  */
 int crumb_iface_revoke_session(crumb_iface *iface, const char *user,
                                const char *handle);
+
+/**
+ * crumb_iface_revoke_handle - end the session named @handle, whoever it
+ * belongs to (an operator's tool does not know the user). It walks every
+ * live session (crumb_store_list_all()), holding their metadata in memory
+ * meanwhile: for administration tools, not for requests.
+ * Returns CRUMB_OK, CRUMB_ENOTFOUND (no live session has that handle,
+ * or @handle is not 16 hex digits), CRUMB_EUNSUPPORTED, CRUMB_EUNAVAIL,
+ * CRUMB_ESTORE, CRUMB_ENOMEM.
+ */
+int crumb_iface_revoke_handle(crumb_iface *iface, const char *handle);
 
 /**
  * crumb_iface_revoke_user - end every session of @user except @keep (may

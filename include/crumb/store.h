@@ -70,7 +70,8 @@ typedef struct crumb_store_record {
 void crumb_store_record_cleanup(crumb_store_record *rec);
 
 /**
- * crumb_store_records_free - free an array from crumb_store_list_user().
+ * crumb_store_records_free - free an array from crumb_store_list_user()
+ * or crumb_store_list_all().
  * Accepts NULL.
  */
 void crumb_store_records_free(crumb_store_record *recs, size_t n);
@@ -103,8 +104,11 @@ void crumb_store_options_init(crumb_store_options *opts);
  * Each operation receives the handle (for crumb_store_impl() and
  * crumb_store_set_errmsg()) and arguments already checked by the public
  * wrappers below, and returns CRUMB_OK or a negative CRUMB_E* code.
+ *
+ * Version 2 appends list_all. A version 1 table (or a NULL list_all)
+ * still works; crumb_store_list_all() then returns CRUMB_EUNSUPPORTED.
  */
-#define CRUMB_STORE_OPS_VERSION 1
+#define CRUMB_STORE_OPS_VERSION 2
 
 typedef struct crumb_store_ops {
     int version;
@@ -133,6 +137,10 @@ typedef struct crumb_store_ops {
     int (*kv_get)(crumb_store *st, const char *name, int64_t now,
                   unsigned char **data, size_t *len);
     int (*kv_del)(crumb_store *st, const char *name);
+    /* Version 2. At most @limit live records, the newest last_seen ones,
+     * without data, in any order (the wrapper sorts). */
+    int (*list_all)(crumb_store *st, int64_t now, size_t limit,
+                    crumb_store_record **recs, size_t *n);
 } crumb_store_ops;
 
 /**
@@ -240,6 +248,21 @@ int crumb_store_touch(crumb_store *st, const unsigned char *key,
  */
 int crumb_store_list_user(crumb_store *st, const char *user, int64_t now,
                           crumb_store_record **recs, size_t *n);
+
+/**
+ * crumb_store_list_all - the live records of every user (anonymous ones
+ * too) at @now, newest last_seen first, at most @limit (>= 1) of them,
+ * without data (data NULL, len 0). It walks the whole store: memory and
+ * redis visit every record (redis with SCAN in steps, never KEYS), sqlite
+ * lets the database pick the newest; memory use is bounded by @limit.
+ * Meant for administration tools, not for the request path.
+ * Returns CRUMB_OK (possibly *n == 0, *recs NULL), CRUMB_EUNSUPPORTED (a
+ * backend table of version 1 or without list_all), CRUMB_EUNAVAIL,
+ * CRUMB_ESTORE, CRUMB_ENOMEM, CRUMB_EINVAL (@limit 0).
+ * Lifetime: *recs owned by the caller, crumb_store_records_free().
+ */
+int crumb_store_list_all(crumb_store *st, int64_t now, size_t limit,
+                         crumb_store_record **recs, size_t *n);
 
 /**
  * crumb_store_destroy_user - remove every record of @user (not ""),

@@ -9,6 +9,7 @@
 #include <crumb/auth.h>
 #include <crumb/error.h>
 
+#include "../redis_breaker.h"
 #include "users_int.h"
 
 /*
@@ -90,6 +91,16 @@ key_of(const ruser *r, const char *what, char *out)
     snprintf(out, KEY_MAX, "%s:%s", r->prefix, what);
 }
 
+static void drop(ruser *r);
+
+/* A transport failure: tell the breaker, drop the connection. */
+static void
+fail(ruser *r)
+{
+    crumb__breaker_failed(r->host, r->port);
+    drop(r);
+}
+
 static void
 drop(ruser *r)
 {
@@ -101,6 +112,12 @@ drop(ruser *r)
 static int
 ensure(crumb_users *u, ruser *r)
 {
+    if (!crumb__breaker_allow(r->host, r->port)) {
+        crumb__users_set_errmsg(u, "redis",
+                                "down (failing fast after a recent failure)");
+        drop(r);
+        return CRUMB_EUNAVAIL;
+    }
     if (r->c)
         return CRUMB_OK;
     r->c = redisConnectWithTimeout(r->host, r->port, r->connect_tv);
@@ -109,12 +126,12 @@ ensure(crumb_users *u, ruser *r)
         snprintf(where, sizeof where, "redis %s:%d", r->host, r->port);
         crumb__users_set_errmsg(u, where,
                                 r->c ? r->c->errstr : "out of memory");
-        drop(r);
+        fail(r);
         return CRUMB_EUNAVAIL;
     }
     if (redisSetTimeout(r->c, r->cmd_tv) != REDIS_OK) {
         crumb__users_set_errmsg(u, "redis", "cannot set the timeout");
-        drop(r);
+        fail(r);
         return CRUMB_EUNAVAIL;
     }
     if (r->db != 0) {
@@ -128,7 +145,10 @@ ensure(crumb_users *u, ruser *r)
                                         : r->c->errstr);
         freeReplyObject(rep);
         if (!ok) {
-            drop(r);
+            if (transport)
+                fail(r);
+            else
+                drop(r);
             return transport ? CRUMB_EUNAVAIL : CRUMB_ESTORE;
         }
     }
@@ -153,10 +173,11 @@ run(crumb_users *u, int argc, const char **argv, int *rc)
     redisReply *rep = redisCommandArgv(r->c, argc, argv, len);
     if (!rep) {
         crumb__users_set_errmsg(u, "redis", r->c->errstr);
-        drop(r);
+        fail(r);
         *rc = CRUMB_EUNAVAIL;
         return NULL;
     }
+    crumb__breaker_ok(r->host, r->port);
     if (rep->type == REDIS_REPLY_ERROR) {
         crumb__users_set_errmsg(u, "redis", rep->str);
         freeReplyObject(rep);

@@ -329,6 +329,30 @@ mem_list_user(crumb_store *st, const char *user, int64_t now,
 }
 
 static int
+mem_list_all(crumb_store *st, int64_t now, size_t limit,
+             crumb_store_record **recs, size_t *n)
+{
+    mstore *m = crumb_store_impl(st);
+    crumb__store_top top = {.limit = limit};
+    int rc = CRUMB_OK;
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < m->nbuckets && rc == CRUMB_OK; i++) {
+        for (ment *e = m->buckets[i]; e && rc == CRUMB_OK; e = e->next) {
+            if (e->k[0] == 's' && crumb__store_live(e->rec.expires_at, now))
+                rc = crumb__store_top_add(&top, &e->rec);
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (rc != CRUMB_OK) {
+        free(top.recs);
+        return rc;
+    }
+    *recs = top.recs;
+    *n = top.n;
+    return CRUMB_OK;
+}
+
+static int
 mem_destroy_user(crumb_store *st, const char *user,
                  const unsigned char *except_key, size_t *count)
 {
@@ -457,4 +481,5 @@ const crumb_store_ops crumb__store_memory_ops = {
     .kv_set = mem_kv_set,
     .kv_get = mem_kv_get,
     .kv_del = mem_kv_del,
+    .list_all = mem_list_all,
 };

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "../redis_breaker.h"
 #include "store/store_int.h"
 
 /*
@@ -39,6 +40,7 @@
 
 #define PREFIX_MAX 64
 #define HEX_LEN (2 * CRUMB_STORE_KEY_LEN)
+#define SCAN_COUNT "500" /* keys per SCAN step */
 /* The longest key: prefix ":x:" name. */
 #define RKEY_MAX (PREFIX_MAX + 3 + CRUMB_STORE_NAME_MAX + 1)
 
@@ -97,6 +99,16 @@ skey(const rstore *r, const unsigned char *key, char *out, char *hex)
     rkey(r, 's', hex, out);
 }
 
+static void drop(rstore *r);
+
+/* A transport failure: tell the breaker, drop the connection. */
+static void
+fail(rstore *r)
+{
+    crumb__breaker_failed(r->host, r->port);
+    drop(r);
+}
+
 static void
 drop(rstore *r)
 {
@@ -108,18 +120,25 @@ drop(rstore *r)
 static int
 ensure(crumb_store *st, rstore *r)
 {
+    if (!crumb__breaker_allow(r->host, r->port)) {
+        crumb_store_set_errmsg(st, "redis %s:%d: down (failing fast after "
+                                   "a recent failure)",
+                               r->host, r->port);
+        drop(r);
+        return CRUMB_EUNAVAIL;
+    }
     if (r->c)
         return CRUMB_OK;
     r->c = redisConnectWithTimeout(r->host, r->port, r->connect_tv);
     if (!r->c || r->c->err) {
         crumb_store_set_errmsg(st, "redis %s:%d: %s", r->host, r->port,
                                r->c ? r->c->errstr : "out of memory");
-        drop(r);
+        fail(r);
         return CRUMB_EUNAVAIL;
     }
     if (redisSetTimeout(r->c, r->cmd_tv) != REDIS_OK) {
         crumb_store_set_errmsg(st, "redis: cannot set the timeout");
-        drop(r);
+        fail(r);
         return CRUMB_EUNAVAIL;
     }
     if (r->db != 0) {
@@ -133,7 +152,10 @@ ensure(crumb_store *st, rstore *r)
         int transport = !rep;
         freeReplyObject(rep);
         if (!ok) {
-            drop(r);
+            if (transport)
+                fail(r);
+            else
+                drop(r);
             return transport ? CRUMB_EUNAVAIL : CRUMB_ESTORE;
         }
     }
@@ -171,9 +193,13 @@ run(crumb_store *st, rstore *r, args *a, int *rc)
                                    ? "timeout"
                                    : r->c->errstr);
         *rc = r->c->err == REDIS_ERR_OOM ? CRUMB_ENOMEM : CRUMB_EUNAVAIL;
-        drop(r);
+        if (*rc == CRUMB_EUNAVAIL)
+            fail(r);
+        else
+            drop(r);
         return NULL;
     }
+    crumb__breaker_ok(r->host, r->port);
     if (rep->type == REDIS_REPLY_ERROR) {
         *rc = reply_error(st, rep);
         freeReplyObject(rep);
@@ -211,9 +237,10 @@ script(crumb_store *st, rstore *r, int id, args *a, int *rc)
                                    ? "timeout"
                                    : r->c->errstr);
         *rc = CRUMB_EUNAVAIL;
-        drop(r);
+        fail(r);
         return NULL;
     }
+    crumb__breaker_ok(r->host, r->port);
     if (rep->type == REDIS_REPLY_ERROR) {
         *rc = reply_error(st, rep);
         freeReplyObject(rep);
@@ -622,15 +649,9 @@ rd_list_user(crumb_store *st, const char *user, int64_t now,
         redisReply **f = rep->element + 8 * i;
         crumb_store_record *rec = &out[cnt];
         const char *bad = NULL;
-        if (f[0]->type != REDIS_REPLY_STRING || f[0]->len != HEX_LEN)
+        if (f[0]->type != REDIS_REPLY_STRING || f[0]->len != HEX_LEN ||
+            !crumb__store_unhex(f[0]->str, HEX_LEN, rec->key))
             bad = "key";
-        for (size_t j = 0; !bad && j < HEX_LEN; j += 2) {
-            unsigned int byte;
-            char two[3] = {f[0]->str[j], f[0]->str[j + 1], 0};
-            if (sscanf(two, "%2x", &byte) != 1)
-                bad = "key";
-            rec->key[j / 2] = (unsigned char)byte;
-        }
         if (!bad)
             bad = parse_meta(f + 1, rec);
         if (bad) {
@@ -671,6 +692,53 @@ rd_destroy_user(crumb_store *st, const char *user,
     return rc;
 }
 
+/* The SCAN pattern "P:x:*" for keys of @kind, with the glob characters
+ * of the prefix escaped; returns the length of the literal "P:x:". */
+static size_t
+scan_pattern(const rstore *r, char kind, char *pattern)
+{
+    size_t j = 0;
+    for (const char *p = r->prefix; *p; p++) {
+        if (strchr("*?[]\\", *p))
+            pattern[j++] = '\\';
+        pattern[j++] = *p;
+    }
+    pattern[j++] = ':';
+    pattern[j++] = kind;
+    memcpy(pattern + j, ":*", 3);
+    return strlen(r->prefix) + 3;
+}
+
+/* One SCAN step from @cursor (updated in place). Returns the reply, whose
+ * element[1] is the array of keys, or NULL with *rc set. */
+static redisReply *
+scan_step(crumb_store *st, rstore *r, char *cursor, size_t cursor_size,
+          const char *pattern, int *rc)
+{
+    args a = {0};
+    arg_str(&a, "SCAN");
+    arg_str(&a, cursor);
+    arg_str(&a, "MATCH");
+    arg_str(&a, pattern);
+    arg_str(&a, "COUNT");
+    arg_str(&a, SCAN_COUNT);
+    redisReply *rep = run(st, r, &a, rc);
+    if (!rep)
+        return NULL;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+        rep->element[0]->type != REDIS_REPLY_STRING ||
+        rep->element[0]->len >= cursor_size ||
+        rep->element[1]->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(rep);
+        crumb_store_set_errmsg(st, "redis SCAN: unexpected reply");
+        *rc = CRUMB_ESTORE;
+        return NULL;
+    }
+    memcpy(cursor, rep->element[0]->str, rep->element[0]->len);
+    cursor[rep->element[0]->len] = '\0';
+    return rep;
+}
+
 /* SCAN the user indexes and clean each: Redis' TTLs remove the records
  * themselves, this removes the index members (and the records expired at
  * the caller's @now that the TTL has not caught yet). */
@@ -679,39 +747,16 @@ rd_gc(crumb_store *st, int64_t now, size_t *removed)
 {
     rstore *r = crumb_store_impl(st);
     char pattern[2 * PREFIX_MAX + 8];
-    size_t j = 0;
-    for (const char *p = r->prefix; *p; p++) {
-        if (strchr("*?[]\\", *p))
-            pattern[j++] = '\\';
-        pattern[j++] = *p;
-    }
-    memcpy(pattern + j, ":u:*", 5);
-    size_t plen = strlen(r->prefix) + 3;
+    size_t plen = scan_pattern(r, 'u', pattern);
     char nowbuf[24];
     int nl = snprintf(nowbuf, sizeof(nowbuf), "%" PRId64, now);
     char cursor[32] = "0";
     do {
-        args a = {0};
-        arg_str(&a, "SCAN");
-        arg_str(&a, cursor);
-        arg_str(&a, "MATCH");
-        arg_str(&a, pattern);
-        arg_str(&a, "COUNT");
-        arg_str(&a, "500");
         int rc;
-        redisReply *rep = run(st, r, &a, &rc);
+        redisReply *rep = scan_step(st, r, cursor, sizeof(cursor), pattern,
+                                    &rc);
         if (!rep)
             return rc;
-        if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
-            rep->element[0]->type != REDIS_REPLY_STRING ||
-            rep->element[0]->len >= sizeof(cursor) ||
-            rep->element[1]->type != REDIS_REPLY_ARRAY) {
-            freeReplyObject(rep);
-            crumb_store_set_errmsg(st, "redis SCAN: unexpected reply");
-            return CRUMB_ESTORE;
-        }
-        memcpy(cursor, rep->element[0]->str, rep->element[0]->len);
-        cursor[rep->element[0]->len] = '\0';
         redisReply *keys = rep->element[1];
         for (size_t i = 0; i < keys->elements; i++) {
             redisReply *kr = keys->element[i];
@@ -733,6 +778,114 @@ rd_gc(crumb_store *st, int64_t now, size_t *removed)
         }
         freeReplyObject(rep);
     } while (strcmp(cursor, "0") != 0);
+    return CRUMB_OK;
+}
+
+/* The metadata of the records named in one SCAN step's @keys, read with
+ * one pipelined HMGET each; live ones are offered to @top. A key that
+ * vanished since the SCAN is skipped, a corrupt one too (with a message).
+ * A transport failure drops the connection: replies may be pending. */
+static int
+list_batch(crumb_store *st, rstore *r, const redisReply *keys, size_t plen,
+           int64_t now, crumb__store_top *top)
+{
+    static const char *const fields[] = {"version", "created", "last_seen",
+                                         "expires_at", "user", "addr",
+                                         "agent"};
+    if (keys->elements == 0)
+        return CRUMB_OK;
+    unsigned char(*bin)[CRUMB_STORE_KEY_LEN] =
+        malloc(keys->elements * sizeof(*bin));
+    if (!bin)
+        return CRUMB_ENOMEM;
+    size_t sent = 0, i;
+    int rc = CRUMB_OK;
+    for (i = 0; i < keys->elements; i++) {
+        const redisReply *kr = keys->element[i];
+        if (kr->type != REDIS_REPLY_STRING || kr->len != plen + HEX_LEN ||
+            !crumb__store_unhex(kr->str + plen, HEX_LEN, bin[sent]))
+            continue;
+        args a = {0};
+        arg_str(&a, "HMGET");
+        arg_bytes(&a, kr->str, kr->len);
+        for (int f = 0; f < 7; f++)
+            arg_str(&a, fields[f]);
+        if (redisAppendCommandArgv(r->c, a.n, a.v, a.l) != REDIS_OK) {
+            rc = CRUMB_ENOMEM;
+            break;
+        }
+        sent++;
+    }
+    for (i = 0; i < sent && rc == CRUMB_OK; i++) {
+        redisReply *rep = NULL;
+        if (redisGetReply(r->c, (void **)&rep) != REDIS_OK || !rep) {
+            crumb_store_set_errmsg(st, "redis %s:%d: %s", r->host, r->port,
+                                   r->c->err == REDIS_ERR_IO &&
+                                           errno == EAGAIN
+                                       ? "timeout"
+                                       : r->c->errstr);
+            rc = CRUMB_EUNAVAIL;
+            break;
+        }
+        crumb_store_record rec;
+        memset(&rec, 0, sizeof(rec));
+        int absent = 1;
+        if (rep->type == REDIS_REPLY_ERROR) {
+            rc = reply_error(st, rep);
+        } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7) {
+            crumb_store_set_errmsg(st, "redis HMGET: unexpected reply");
+            rc = CRUMB_ESTORE;
+        } else {
+            for (int f = 0; f < 7; f++)
+                absent &= rep->element[f]->type == REDIS_REPLY_NIL;
+        }
+        const char *bad = rc == CRUMB_OK && !absent
+                              ? parse_meta(rep->element, &rec)
+                              : NULL;
+        if (bad) {
+            char hex[17];
+            crumb__store_hex(bin[i], 8, hex);
+            corrupt(st, hex, bad);
+        } else if (rc == CRUMB_OK && !absent &&
+                   crumb__store_live(rec.expires_at, now)) {
+            memcpy(rec.key, bin[i], CRUMB_STORE_KEY_LEN);
+            rc = crumb__store_top_add(top, &rec);
+        }
+        freeReplyObject(rep);
+    }
+    if (i < sent)
+        drop(r);
+    free(bin);
+    return rc;
+}
+
+/* Walks every record key with SCAN (COUNT SCAN_COUNT per step, never
+ * KEYS, so Redis keeps serving others between steps); memory is bounded
+ * by @limit, time by the number of keys. */
+static int
+rd_list_all(crumb_store *st, int64_t now, size_t limit,
+            crumb_store_record **recs, size_t *n)
+{
+    rstore *r = crumb_store_impl(st);
+    char pattern[2 * PREFIX_MAX + 8];
+    size_t plen = scan_pattern(r, 's', pattern);
+    crumb__store_top top = {.limit = limit};
+    char cursor[32] = "0";
+    int rc = CRUMB_OK;
+    do {
+        redisReply *rep = scan_step(st, r, cursor, sizeof(cursor), pattern,
+                                    &rc);
+        if (!rep)
+            break;
+        rc = list_batch(st, r, rep->element[1], plen, now, &top);
+        freeReplyObject(rep);
+    } while (rc == CRUMB_OK && strcmp(cursor, "0") != 0);
+    if (rc != CRUMB_OK) {
+        free(top.recs);
+        return rc;
+    }
+    *recs = top.recs;
+    *n = top.n;
     return CRUMB_OK;
 }
 
@@ -857,4 +1010,5 @@ const crumb_store_ops crumb__store_redis_ops = {
     .kv_set = rd_kv_set,
     .kv_get = rd_kv_get,
     .kv_del = rd_kv_del,
+    .list_all = rd_list_all,
 };

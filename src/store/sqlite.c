@@ -1,6 +1,7 @@
 /* sqlite.c - the sqlite:PATH store: one SQLite file in WAL mode. */
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@ enum {
     Q_DESTROY,
     Q_TOUCH,
     Q_LIST,
+    Q_LIST_ALL,
     Q_DESTROY_USER,
     Q_GC_SESSIONS,
     Q_GC_KV,
@@ -67,6 +69,10 @@ static const char *const queries[Q_COUNT] = {
     [Q_LIST] = "SELECT key, version, created, last_seen, expires_at, user,"
                " addr, agent FROM sessions WHERE user = ?1"
                " AND (expires_at = 0 OR expires_at > ?2)",
+    [Q_LIST_ALL] = "SELECT key, version, created, last_seen, expires_at,"
+                   " user, addr, agent FROM sessions"
+                   " WHERE expires_at = 0 OR expires_at > ?1"
+                   " ORDER BY last_seen DESC, key LIMIT ?2",
     [Q_DESTROY_USER] = "DELETE FROM sessions WHERE user = ?1"
                        " AND key IS NOT ?2",
     [Q_GC_SESSIONS] = "DELETE FROM sessions WHERE expires_at > 0"
@@ -508,16 +514,13 @@ sq_touch(crumb_store *st, const unsigned char *key, int64_t last_seen,
     return rc;
 }
 
+/* Reads the rows of a listing statement (key, then the metadata as
+ * meta_cols() wants it) into a malloc'd array, skipping corrupt rows with
+ * a message naming @who. */
 static int
-sq_list_user(crumb_store *st, const char *user, int64_t now,
-             crumb_store_record **recs, size_t *n)
+read_list(crumb_store *st, sqstore *s, sqlite3_stmt *q, const char *who,
+          crumb_store_record **recs, size_t *n)
 {
-    sqstore *s = crumb_store_impl(st);
-    sqlite3_stmt *q = stmt(st, s, Q_LIST);
-    if (!q)
-        return CRUMB_ESTORE;
-    sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, now);
     crumb_store_record *out = NULL;
     size_t cnt = 0, cap = 0;
     int rc, crc = CRUMB_OK;
@@ -542,8 +545,8 @@ sq_list_user(crumb_store *st, const char *user, int64_t now,
         else
             bad = meta_cols(q, 1, r);
         if (bad) {
-            crumb_store_set_errmsg(st, "corrupt record of user %s: bad %s;"
-                                       " ignored", user, bad);
+            crumb_store_set_errmsg(st, "corrupt record of %s: bad %s;"
+                                       " ignored", who, bad);
             continue;
         }
         memcpy(r->key, k, CRUMB_STORE_KEY_LEN);
@@ -559,6 +562,36 @@ sq_list_user(crumb_store *st, const char *user, int64_t now,
     *recs = out;
     *n = cnt;
     return CRUMB_OK;
+}
+
+static int
+sq_list_user(crumb_store *st, const char *user, int64_t now,
+             crumb_store_record **recs, size_t *n)
+{
+    sqstore *s = crumb_store_impl(st);
+    sqlite3_stmt *q = stmt(st, s, Q_LIST);
+    if (!q)
+        return CRUMB_ESTORE;
+    sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, now);
+    char who[CRUMB_STORE_USER_MAX + 8];
+    snprintf(who, sizeof(who), "user %s", user);
+    return read_list(st, s, q, who, recs, n);
+}
+
+/* SQLite keeps the newest @limit with a bounded sorter: no index on
+ * last_seen is needed for an administration listing. */
+static int
+sq_list_all(crumb_store *st, int64_t now, size_t limit,
+            crumb_store_record **recs, size_t *n)
+{
+    sqstore *s = crumb_store_impl(st);
+    sqlite3_stmt *q = stmt(st, s, Q_LIST_ALL);
+    if (!q)
+        return CRUMB_ESTORE;
+    sqlite3_bind_int64(q, 1, now);
+    sqlite3_bind_int64(q, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+    return read_list(st, s, q, "a session", recs, n);
 }
 
 static int
@@ -704,4 +737,5 @@ const crumb_store_ops crumb__store_sqlite_ops = {
     .kv_set = sq_kv_set,
     .kv_get = sq_kv_get,
     .kv_del = sq_kv_del,
+    .list_all = sq_list_all,
 };

@@ -61,6 +61,91 @@ crumb__store_record_cmp(const void *a, const void *b)
     return memcmp(x->key, y->key, CRUMB_STORE_KEY_LEN);
 }
 
+/* Restores the heap below @i after the root was replaced. */
+static void
+top_sift_down(crumb__store_top *t, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < t->n && crumb__store_record_cmp(&t->recs[l], &t->recs[m]) > 0)
+            m = l;
+        if (r < t->n && crumb__store_record_cmp(&t->recs[r], &t->recs[m]) > 0)
+            m = r;
+        if (m == i)
+            return;
+        crumb_store_record tmp = t->recs[i];
+        t->recs[i] = t->recs[m];
+        t->recs[m] = tmp;
+        i = m;
+    }
+}
+
+int
+crumb__store_top_add(crumb__store_top *t, const crumb_store_record *rec)
+{
+    if (t->limit == 0)
+        return CRUMB_OK;
+    if (t->n == t->limit) {
+        /* Full: keep @rec only when it is newer than the oldest kept. */
+        if (crumb__store_record_cmp(rec, &t->recs[0]) >= 0)
+            return CRUMB_OK;
+        t->recs[0] = *rec;
+        t->recs[0].data = NULL;
+        t->recs[0].len = 0;
+        top_sift_down(t, 0);
+        return CRUMB_OK;
+    }
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 16;
+        if (nc > t->limit)
+            nc = t->limit;
+        crumb_store_record *r = realloc(t->recs, nc * sizeof(*r));
+        if (!r)
+            return CRUMB_ENOMEM;
+        t->recs = r;
+        t->cap = nc;
+    }
+    size_t i = t->n++;
+    t->recs[i] = *rec;
+    t->recs[i].data = NULL;
+    t->recs[i].len = 0;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (crumb__store_record_cmp(&t->recs[i], &t->recs[p]) <= 0)
+            break;
+        crumb_store_record tmp = t->recs[i];
+        t->recs[i] = t->recs[p];
+        t->recs[p] = tmp;
+        i = p;
+    }
+    return CRUMB_OK;
+}
+
+static int
+hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+int
+crumb__store_unhex(const char *hex, size_t len, unsigned char *out)
+{
+    if (len % 2)
+        return 0;
+    for (size_t i = 0; i < len; i += 2) {
+        int hi = hexval((unsigned char)hex[i]);
+        int lo = hexval((unsigned char)hex[i + 1]);
+        if (hi < 0 || lo < 0)
+            return 0;
+        out[i / 2] = (unsigned char)(hi << 4 | lo);
+    }
+    return 1;
+}
+
 void
 crumb_store_record_cleanup(crumb_store_record *rec)
 {
@@ -296,6 +381,41 @@ crumb_store_list_user(crumb_store *st, const char *user, int64_t now,
     if (rc == CRUMB_OK && *n > 1)
         qsort(*recs, *n, sizeof(**recs), crumb__store_record_cmp);
     return rc;
+}
+
+int
+crumb_store_list_all(crumb_store *st, int64_t now, size_t limit,
+                     crumb_store_record **recs, size_t *n)
+{
+    if (recs)
+        *recs = NULL;
+    if (n)
+        *n = 0;
+    if (!st || !recs || !n)
+        return bad_arg(st, "NULL store or output");
+    if (limit == 0)
+        return bad_arg(st, "limit 0");
+    /* A version 1 table ends before list_all: do not read past it. */
+    if (st->ops->version < 2 || !st->ops->list_all) {
+        crumb_store_set_errmsg(st, "the %s store cannot list every session",
+                               st->ops->scheme);
+        return CRUMB_EUNSUPPORTED;
+    }
+    int rc = st->ops->list_all(st, now, limit, recs, n);
+    if (rc != CRUMB_OK)
+        return rc;
+    if (*n > 1)
+        qsort(*recs, *n, sizeof(**recs), crumb__store_record_cmp);
+    if (*n > limit) {
+        for (size_t i = limit; i < *n; i++)
+            free((*recs)[i].data);
+        *n = limit;
+    }
+    if (*n == 0) {
+        free(*recs);
+        *recs = NULL;
+    }
+    return CRUMB_OK;
 }
 
 int

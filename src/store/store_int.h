@@ -35,6 +35,23 @@ void crumb__store_hex(const unsigned char *in, size_t len, char *out);
 /* qsort order for list_user: last_seen descending, then key. */
 int crumb__store_record_cmp(const void *a, const void *b);
 
+/*
+ * The newest @limit records seen so far, for list_all: a heap whose root
+ * is the oldest kept record (by crumb__store_record_cmp), grown on demand
+ * up to @limit entries. Records are copied without data.
+ */
+typedef struct crumb__store_top {
+    crumb_store_record *recs;
+    size_t n, cap, limit;
+} crumb__store_top;
+
+/* Offer @rec; returns CRUMB_OK or CRUMB_ENOMEM (the heap is unchanged). */
+int crumb__store_top_add(crumb__store_top *t, const crumb_store_record *rec);
+
+/* Decodes @len lowercase hex digits into @len / 2 bytes at @out; 1 on
+ * success, 0 for an odd length or a bad digit. */
+int crumb__store_unhex(const char *hex, size_t len, unsigned char *out);
+
 /* 1 when a record with @expires_at is live at @now. */
 static inline int
 crumb__store_live(int64_t expires_at, int64_t now)

@@ -8,6 +8,7 @@
 #include <crumb/sign.h>
 #include <crumb/tagjson.h>
 
+#include "sign_internal.h"
 #include "test.h"
 
 static FILE *
@@ -447,6 +448,91 @@ TEST(compression_threshold)
     crumb_signer_free(s);
 }
 
+/* A deterministic generator (xorshift64*), so failures repeat. */
+static uint64_t
+rng_next(uint64_t *st)
+{
+    *st ^= *st >> 12;
+    *st ^= *st << 25;
+    *st ^= *st >> 27;
+    return *st * 2685821657736338717ULL;
+}
+
+/* Fills @buf with one of several kinds of input: random bytes, a small
+ * alphabet, JSON-like text built from repeated tokens, long runs. */
+static void
+fill_input(uint64_t *st, int kind, unsigned char *buf, size_t len)
+{
+    static const char *const tok[] = {
+        "{\"", "\":\"", "\",\"", "\"}", "user_id", "_csrf", "cart",
+        "42", "1", "true", "_permanent", "_fresh", ":", ",", "[", "]",
+        " t", " b", "q2mN8x1vR0aLk3JtYp7WcZ", "a", "0",
+    };
+    size_t i = 0;
+    while (i < len) {
+        uint64_t r = rng_next(st);
+        switch (kind) {
+        case 0:
+            buf[i++] = (unsigned char)r;
+            break;
+        case 1:
+            buf[i++] = "ab\"{:,"[r % 6];
+            break;
+        case 2: {
+            const char *t = tok[r % (sizeof tok / sizeof *tok)];
+            for (size_t k = 0; t[k] && i < len; k++)
+                buf[i++] = (unsigned char)t[k];
+            break;
+        }
+        case 3:
+            buf[i++] = (r % 8) ? 'a' : (unsigned char)(r >> 8);
+            break;
+        default:
+            buf[i++] = (unsigned char)(32 + r % 95);
+            break;
+        }
+    }
+}
+
+/*
+ * The compression decision and bytes equal compress2(level -1), which is
+ * what Python's zlib.compress gives, for every size 1..400 and every kind
+ * of input, plus larger sizes around SMALL_MAX_LEN and inputs whose hash
+ * buckets overflow (those take the memory level 8 stream).
+ */
+TEST(compress_matches_zlib)
+{
+    crumb_signer *s = signer_with("k", NULL);
+    static const size_t big[] = {1000, 2048, 3999, 4000, 4001, 6000};
+    unsigned char in[8192], got[8192], want[8192 + 64];
+    uint64_t st = 0x9e3779b97f4a7c15ULL;
+    int wins = 0, losses = 0;
+    for (int round = 0; round < 3; round++)
+        for (int kind = 0; kind < 5; kind++)
+            for (size_t n = 1; n <= 400 + sizeof big / sizeof *big; n++) {
+                size_t len = n <= 400 ? n : big[n - 401];
+                fill_input(&st, kind, in, len);
+                uLongf wl = sizeof want;
+                CHECK(compress2(want, &wl, in, len, Z_DEFAULT_COMPRESSION) ==
+                      Z_OK);
+                long expect = len >= 2 && wl <= len - 2 ? (long)wl : 0;
+                long gotn = crumb__signer_try_compress(s, (const char *)in,
+                                                       len, got);
+                if (len < 8 && expect == 0)
+                    expect = gotn; /* too short to ever win */
+                CHECK_INT(gotn, ==, expect);
+                if (gotn > 0) {
+                    CHECK_MEM(got, gotn, want, wl);
+                    wins++;
+                } else {
+                    losses++;
+                }
+            }
+    CHECK_INT(wins, >, 1000);
+    CHECK_INT(losses, >, 1000);
+    crumb_signer_free(s);
+}
+
 static char *
 sign_compressed(const crumb_signer *s, const void *raw, size_t len)
 {
@@ -562,6 +648,7 @@ main(void)
     RUN(every_tamper_rejected);
     RUN(malformed_values);
     RUN(compression_threshold);
+    RUN(compress_matches_zlib);
     RUN(zip_bomb_bounded);
     RUN(payload_decode_forms);
     RUN(dumps_errors);

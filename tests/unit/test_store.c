@@ -373,6 +373,150 @@ TEST(list_user_ordering)
     crumb_store_close(st);
 }
 
+TEST(list_all_ordering)
+{
+    crumb_store *st = open_store();
+    crumb_store_record *list;
+    size_t n;
+    CHECK_RC(crumb_store_list_all(st, T0, 10, &list, &n), CRUMB_OK);
+    CHECK_INT(n, ==, 0);
+    CHECK(list == NULL);
+    unsigned char k[6][32];
+    crumb_store_record w;
+    int64_t seen[6] = {T0 + 30, T0 + 10, T0 + 50, T0 + 20, T0 + 40, T0};
+    const char *users[6] = {"erin", "", "frank", "erin", "", "gus"};
+    for (int i = 0; i < 6; i++) {
+        mkkey(k[i], 60 + i);
+        /* #3 expires before "now" below. */
+        mkrec(&w, "d", users[i], seen[i], i == 3 ? T0 + 60 : T0 + 1000);
+        CHECK_RC(crumb_store_save(st, k[i], &w, 0, T0), CRUMB_OK);
+    }
+    /* Every user, anonymous ones too, newest first, without data. */
+    CHECK_RC(crumb_store_list_all(st, T0 + 100, 10, &list, &n), CRUMB_OK);
+    CHECK_INT(n, ==, 5);
+    static const int order[5] = {2, 4, 0, 1, 5};
+    for (size_t i = 0; i < n; i++) {
+        CHECK_MEM(list[i].key, 32, k[order[i]], 32);
+        CHECK_INT(list[i].last_seen, ==, seen[order[i]]);
+        CHECK_STR(list[i].user, users[order[i]]);
+        CHECK(list[i].data == NULL);
+        CHECK_INT(list[i].len, ==, 0);
+        CHECK_INT(list[i].created, ==, T0);
+        CHECK_INT(list[i].expires_at, ==, T0 + 1000);
+        CHECK_INT(list[i].version, ==, 1);
+        CHECK_STR(list[i].addr, "192.0.2.7");
+        CHECK_STR(list[i].agent, "test-agent/1.0");
+    }
+    crumb_store_records_free(list, n);
+    /* The limit keeps the newest. */
+    CHECK_RC(crumb_store_list_all(st, T0 + 100, 2, &list, &n), CRUMB_OK);
+    CHECK_INT(n, ==, 2);
+    CHECK_MEM(list[0].key, 32, k[2], 32);
+    CHECK_MEM(list[1].key, 32, k[4], 32);
+    crumb_store_records_free(list, n);
+    /* Before #3 expires it is listed; after destroy, #2 is not. */
+    CHECK_RC(crumb_store_list_all(st, T0 + 59, 100, &list, &n), CRUMB_OK);
+    CHECK_INT(n, ==, 6);
+    crumb_store_records_free(list, n);
+    CHECK_RC(crumb_store_destroy(st, k[2]), CRUMB_OK);
+    CHECK_RC(crumb_store_list_all(st, T0 + 100, 100, &list, &n), CRUMB_OK);
+    CHECK_INT(n, ==, 4);
+    CHECK_MEM(list[0].key, 32, k[4], 32);
+    crumb_store_records_free(list, n);
+    /* kv entries and counters are not sessions. */
+    int64_t v;
+    CHECK_RC(crumb_store_kv_set(st, "some-kv", "x", 1, 0, T0), CRUMB_OK);
+    CHECK_RC(crumb_store_incr_counter(st, "some-counter", 1, 0, T0, &v),
+             CRUMB_OK);
+    CHECK_RC(crumb_store_list_all(st, T0 + 100, 100, &list, &n), CRUMB_OK);
+    CHECK_INT(n, ==, 4);
+    crumb_store_records_free(list, n);
+    CHECK_RC(crumb_store_list_all(st, T0, 0, &list, &n), CRUMB_EINVAL);
+    CHECK_RC(crumb_store_list_all(st, T0, 1, NULL, &n), CRUMB_EINVAL);
+    crumb_store_close(st);
+}
+
+/* More records than one redis SCAN step, and than the limit: the newest
+ * `limit` come back, in order, each once. */
+TEST(list_all_bounded)
+{
+    crumb_store *st = open_store();
+    enum { N = 1300, LIMIT = 1000 };
+    crumb_store_record w;
+    for (int i = 0; i < N; i++) {
+        unsigned char key[32];
+        mkkey(key, 1000 + i);
+        memcpy(key, &i, sizeof(i)); /* distinct keys */
+        /* last_seen spread so that ties occur too (i / 2). */
+        mkrec(&w, "d", i % 3 ? "many" : "", T0 + (i * 7919 % N) / 2,
+              T0 + 5000);
+        CHECK_RC(crumb_store_save(st, key, &w, 0, T0), CRUMB_OK);
+    }
+    crumb_store_record *list;
+    size_t n;
+    CHECK_RC(crumb_store_list_all(st, T0 + 1, LIMIT, &list, &n), CRUMB_OK);
+    CHECK_INT(n, ==, LIMIT);
+    /* Sorted by last_seen descending, then key; the oldest kept is no
+     * older than any left out: the cut is at rank LIMIT of N. */
+    for (size_t i = 1; i < n; i++) {
+        CHECK(list[i - 1].last_seen >= list[i].last_seen);
+        if (list[i - 1].last_seen == list[i].last_seen)
+            CHECK(memcmp(list[i - 1].key, list[i].key, 32) < 0);
+    }
+    CHECK_INT(list[0].last_seen, ==, T0 + (N - 1) / 2);
+    CHECK_INT(list[n - 1].last_seen, ==, T0 + (N - LIMIT) / 2);
+    crumb_store_records_free(list, n);
+    CHECK_RC(crumb_store_list_all(st, T0 + 1, 100000, &list, &n), CRUMB_OK);
+    CHECK_INT(n, ==, N);
+    crumb_store_records_free(list, n);
+    crumb_store_close(st);
+}
+
+/* A backend table of version 1 ends before list_all: the wrapper must not
+ * read past it. */
+static int
+v1_open(crumb_store *st, const char *uri, const crumb_store_options *o,
+        void **impl)
+{
+    *impl = NULL;
+    return CRUMB_OK;
+}
+
+static void
+v1_close(void *impl)
+{
+}
+
+TEST(list_all_unsupported)
+{
+    struct {
+        crumb_store_ops ops;
+    } v1 = {{.version = 1, .scheme = "old", .open = v1_open,
+             .close = v1_close}};
+    crumb_store *st;
+    crumb_store_record dummy, *list = &dummy;
+    size_t n = 7;
+    CHECK_RC(crumb_store_open_ops(&st, &v1.ops, "old:", NULL), CRUMB_OK);
+    /* Garbage where a version 1 table would have ended. */
+    v1.ops.list_all = (int (*)(crumb_store *, int64_t, size_t,
+                               crumb_store_record **, size_t *))1;
+    CHECK_RC(crumb_store_list_all(st, T0, 10, &list, &n),
+             CRUMB_EUNSUPPORTED);
+    CHECK(list == NULL);
+    CHECK_INT(n, ==, 0);
+    CHECK(strstr(crumb_store_errmsg(st), "cannot list") != NULL);
+    crumb_store_close(st);
+    v1.ops.version = 2;
+    v1.ops.list_all = NULL;
+    CHECK_RC(crumb_store_open_ops(&st, &v1.ops, "old:", NULL), CRUMB_OK);
+    CHECK_RC(crumb_store_list_all(st, T0, 10, &list, &n),
+             CRUMB_EUNSUPPORTED);
+    crumb_store_close(st);
+    v1.ops.version = CRUMB_STORE_OPS_VERSION + 1;
+    CHECK_RC(crumb_store_open_ops(&st, &v1.ops, "old:", NULL),
+             CRUMB_EUNSUPPORTED);
+}
+
 TEST(destroy_user_except)
 {
     crumb_store *st = open_store();
@@ -885,7 +1029,14 @@ TEST(redis_down_and_back)
     double t = mono();
     CHECK_RC(crumb_store_load(st, key, T0, &r), CRUMB_EUNAVAIL);
     CHECK(mono() - t < 1.0);
+    /* Meanwhile every call fails at once (the breaker), not after its
+     * own timeout. */
+    t = mono();
+    CHECK_RC(crumb_store_load(st, key, T0, &r), CRUMB_EUNAVAIL);
+    CHECK(mono() - t < 0.1);
     kill(pid, SIGCONT);
+    /* Service resumes once the breaker's cool-down (250 ms) has passed. */
+    usleep(300 * 1000);
     CHECK_RC(crumb_store_load(st, key, T0, &r), CRUMB_OK);
     crumb_store_record_cleanup(&r);
 
@@ -906,6 +1057,7 @@ TEST(redis_down_and_back)
     /* Back (empty: no persistence): the next call reconnects, and the
      * scripts are loaded again. */
     pid = start_redis(port);
+    usleep(300 * 1000); /* the breaker's cool-down */
     CHECK_RC(crumb_store_load(st, key, T0, &r), CRUMB_ENOTFOUND);
     mkrec(&w, "after", "zoe", T0, T0 + 100);
     CHECK_RC(crumb_store_save(st, key, &w, 0, T0), CRUMB_OK);
@@ -987,6 +1139,8 @@ main(void)
         RUN_FOR(be, binary_value);
         RUN_FOR(be, touch);
         RUN_FOR(be, list_user_ordering);
+        RUN_FOR(be, list_all_ordering);
+        RUN_FOR(be, list_all_bounded);
         RUN_FOR(be, destroy_user_except);
         RUN_FOR(be, gc);
         RUN_FOR(be, counters);
@@ -995,6 +1149,7 @@ main(void)
         RUN_FOR(be, concurrent_cas);
         RUN_FOR(be, corrupt_record);
     }
+    RUN_FOR("memory", list_all_unsupported);
     RUN_FOR("sqlite", sqlite_file);
     RUN_FOR("redis", redis_uri);
     RUN_FOR("redis", redis_down_and_back);
