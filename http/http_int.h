@@ -105,6 +105,7 @@ struct crumb_http {
     crumb__log *log;
     uint16_t port;
     char errmsg[256];
+    struct crumb__auth *auth; /* guard.c: logins, proxies; may be NULL */
 };
 
 struct crumb_http_req {
@@ -140,6 +141,11 @@ struct crumb_http_req {
 #define CRUMB__H_NO_STORE 4u
 
 void crumb__req_free(crumb_http_req *req);
+/* guard.c: free the auth settings; run the before hook; replace req->addr
+ * (the peer) by the client a trusted proxy names. */
+void crumb__auth_free(struct crumb__auth *a);
+void crumb__auth_before(crumb_http_req *req);
+void crumb__proxy_resolve(crumb_http_req *req);
 /* Run a request that has been read: route, session, handler, save. */
 void crumb__req_dispatch(crumb_http_req *req);
 /* Default error page. */

@@ -145,7 +145,11 @@ crumb__req_dispatch(crumb_http_req *req)
             return;
         }
     }
-    if (st == 404) {
+    if (st == 200 && req->session && h->auth)
+        crumb__auth_before(req);
+    if (req->status) {
+        /* the before hook answered (a 503, a redirect) */
+    } else if (st == 404) {
         crumb_http_error(req, 404, "There is no page at this address.");
     } else if (st == 405) {
         crumb_http_header_add(req, "Allow", req->match.allow);

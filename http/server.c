@@ -100,6 +100,7 @@ crumb_http_free(crumb_http *h)
     crumb__static_free(h->statics);
     free(h->addr);
     free(h->csp);
+    crumb__auth_free(h->auth);
     free(h);
 }
 
@@ -159,6 +160,8 @@ crumb_http_client_addr(crumb_http_req *req)
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
         inet_ntop(AF_INET6, &in6->sin6_addr, req->addr, sizeof(req->addr));
     }
+    if (req->h->auth)
+        crumb__proxy_resolve(req);
     return req->addr;
 }
 

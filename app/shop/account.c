@@ -27,19 +27,22 @@ local_path(const char *next)
  * nothing a visitor (or an attacker who planted a cookie) held before
  * login survives into the logged-in session; with a server-side store the
  * id is regenerated too (no fixation). */
-static void
+static int
 login_session(crumb_http_req *req, const crumb_user *u, int remember)
 {
     crumb_session *s = crumb_http_session(req);
     char id[32];
     snprintf(id, sizeof(id), "%lld", (long long)u->id);
-    crumb_session_clear(s);
-    crumb_session_regenerate(s);
-    crumb_session_set_user(s, id);
-    crumb_session_set_string(s, "_user_id", id);
-    crumb_session_set_bool(s, "_fresh", 1);
+    int rc = crumb_http_login(req, id, u->roles, 1);
+    if (rc != CRUMB_OK) {
+        crumb_http_error(req, 503, "The session store is unreachable.");
+        return rc;
+    }
     crumb_session_set_int(s, "_pwc", u->password_changed);
     crumb_session_set_permanent(s, remember);
+    if (remember && shop_remember_issue(req, u) != CRUMB_OK)
+        crumb_http_log_note(req, "remember token not issued");
+    return CRUMB_OK;
 }
 
 static size_t
@@ -90,11 +93,14 @@ post_login(crumb_http_req *req, void *unused)
         crumb_http_error(req, 503, "The user database is unavailable.");
         return;
     }
+    if (shop_login_throttled(req, name))
+        return;
     int rc = crumb_users_authenticate(db, name ? name : "",
                                       pass ? pass : "", &u);
     if (rc == CRUMB_EBADSIG || rc == CRUMB_ENOTFOUND ||
         rc == CRUMB_EINVAL) {
         shop_analytics_login(req, 0);
+        shop_login_result(req, name, 0);
         login_form(req, 401, BAD_LOGIN, name, next);
         return;
     }
@@ -103,8 +109,10 @@ post_login(crumb_http_req *req, void *unused)
         return;
     }
     shop_analytics_login(req, 1);
-    login_session(req, &u, remember && *remember && strcmp(remember, "0"));
-    crumb_http_redirect(req, 303, local_path(next) ? next : "/");
+    shop_login_result(req, name, 1);
+    if (login_session(req, &u, remember && *remember &&
+                                   strcmp(remember, "0")) == CRUMB_OK)
+        crumb_http_redirect(req, 303, local_path(next) ? next : "/");
 }
 
 static void
@@ -168,8 +176,8 @@ post_register(crumb_http_req *req, void *unused)
         crumb_http_error(req, 503, "The user database is unavailable.");
         return;
     }
-    login_session(req, &u, 0);
-    crumb_http_redirect(req, 303, "/");
+    if (login_session(req, &u, 0) == CRUMB_OK)
+        crumb_http_redirect(req, 303, "/");
 }
 
 static void
@@ -181,9 +189,8 @@ get_logout(crumb_http_req *req, void *unused)
 static void
 post_logout(crumb_http_req *req, void *unused)
 {
-    crumb_session *s = crumb_http_session(req);
-    crumb_session_clear(s);
-    crumb_session_destroy(s);
+    shop_remember_forget(req);
+    crumb_http_logout(req);
     crumb_http_redirect(req, 303, "/login");
 }
 

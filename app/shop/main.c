@@ -74,7 +74,10 @@ run(shop_config *c)
         shop_routes_sessions(h) != CRUMB_OK ||
         shop_routes_checkout(h) != CRUMB_OK ||
         shop_routes_orders(h) != CRUMB_OK ||
-        shop_routes_analytics(h) != CRUMB_OK) {
+        shop_routes_analytics(h) != CRUMB_OK ||
+        shop_accounts_init(h, c) != CRUMB_OK ||
+        shop_routes_accounts(h) != CRUMB_OK ||
+        shop_routes_admin(h) != CRUMB_OK) {
         fprintf(stderr, "crumb-shop: %s\n", crumb_http_errmsg(h));
         goto out;
     }
@@ -98,6 +101,7 @@ run(shop_config *c)
 out:
     crumb_http_free(h);
     crumb_iface_free(iface);
+    shop_accounts_cleanup();
     shop_users_cleanup();
     shop_orders_cleanup();
     return status;

@@ -120,6 +120,8 @@ post_revoke(crumb_http_req *req, void *unused)
     crumb_user u;
     if (!require_user(req, &u, "/login?next=%2Faccount%2Fsessions"))
         return;
+    if (crumb_http_fresh_required(req, SHOP_FRESH_AGE))
+        return;
     crumb_iface *iface = iface_of(req);
     crumb_session *s = crumb_http_session(req);
     const char *which = crumb_http_form(req, "which");
@@ -140,6 +142,8 @@ post_revoke(crumb_http_req *req, void *unused)
         rc = crumb_iface_revoke_user(iface, key, s, NULL);
     } else if (strcmp(which, "all") == 0) {
         rc = crumb_iface_revoke_user(iface, key, NULL, NULL);
+        if (rc == CRUMB_OK)
+            rc = shop_remember_revoke_user(req, &u);
         mine_too = 1;
     } else {
         rc = crumb_iface_revoke_session(iface, key, which);
@@ -185,6 +189,8 @@ get_password(crumb_http_req *req, void *unused)
     crumb_user u;
     if (!require_user(req, &u, "/login?next=%2Faccount%2Fpassword"))
         return;
+    if (crumb_http_fresh_required(req, SHOP_FRESH_AGE))
+        return;
     password_form(req, 200, NULL, &u);
 }
 
@@ -209,6 +215,8 @@ post_password(crumb_http_req *req, void *unused)
 {
     crumb_user u;
     if (!require_user(req, &u, "/login?next=%2Faccount%2Fpassword"))
+        return;
+    if (crumb_http_fresh_required(req, SHOP_FRESH_AGE))
         return;
     const char *cur = crumb_http_form(req, "current_password");
     const char *pw = crumb_http_form(req, "password");
@@ -242,6 +250,10 @@ post_password(crumb_http_req *req, void *unused)
     crumb_session *s = crumb_http_session(req);
     crumb_session_regenerate(s);
     crumb_session_set_int(s, "_pwc", u.password_changed);
+    if (shop_remember_revoke_user(req, &u) != CRUMB_OK) {
+        store_down(req);
+        return;
+    }
     crumb_iface *iface = iface_of(req);
     if (iface && crumb_iface_server_side(iface)) {
         char key[32];

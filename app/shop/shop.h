@@ -98,5 +98,18 @@ int shop_routes_analytics(crumb_http *h);
  * stored session), and one login event (@ok 1) or failed login (0). */
 void shop_analytics_after(crumb_http_req *req, void *ctx);
 void shop_analytics_login(crumb_http_req *req, int ok);
+int shop_routes_accounts(crumb_http *h);
+int shop_routes_admin(crumb_http *h);
+
+/* accounts.c: remember-me, throttling, re-authentication (see there). */
+#define SHOP_FRESH_AGE 900 /* sensitive pages: password within 15 min */
+int shop_accounts_init(crumb_http *h, const shop_config *c);
+void shop_accounts_cleanup(void);
+int shop_remember_issue(crumb_http_req *req, const crumb_user *u);
+void shop_remember_forget(crumb_http_req *req);
+int shop_remember_revoke_user(crumb_http_req *req, const crumb_user *u);
+/* 1 when the attempt was refused (429 or 503 set), before any hashing. */
+int shop_login_throttled(crumb_http_req *req, const char *username);
+void shop_login_result(crumb_http_req *req, const char *username, int ok);
 
 #endif

@@ -11,6 +11,7 @@
 #include <crumb/error.h>
 #include <crumb/iface.h>
 #include <crumb/random.h>
+#include <crumb/remember.h>
 #include <crumb/session.h>
 #include <crumb/sign.h>
 #include <crumb/store.h>

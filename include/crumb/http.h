@@ -275,6 +275,148 @@ int crumb_tpl_render(const crumb_tpl_set *set, const char *name,
  */
 char *crumb_html_escape(const char *s);
 
+/* ---- logins, roles and guards (guard.c) ------------------------------ */
+
+/*
+ * Flask-Login's job. crumb_http_login() records in the session, once, who
+ * logged in: "_user_id", "_roles" (comma list), "_login_at", "_auth_at"
+ * (when the password was last given; 0 after a remember-me login),
+ * "_fresh" and "_gen", the user's generation in the store when the
+ * session was made. The guards read these, so a guarded page costs no
+ * user-database lookup; they only compare "_gen" with the store's
+ * "user-gen:<id>" counter (one counter read). crumb_http_user_changed()
+ * bumps that counter after a role change: each of that user's sessions,
+ * at its next guarded request, reloads the roles through the user loader
+ * and gets a new id (privilege change: no fixation), or is logged out
+ * when there is no loader or the user is gone.
+ */
+
+/**
+ * A user loader: fill @roles (@size bytes) for @user_id. Returns CRUMB_OK,
+ * CRUMB_ENOTFOUND (the user is gone: the session is logged out) or an
+ * error (the request gets a 503).
+ */
+typedef int (*crumb_http_user_loader)(crumb_http_req *req,
+                                      const char *user_id, char *roles,
+                                      size_t size, void *ctx);
+
+typedef struct crumb_http_auth {
+    const char *login_path;   /* NULL: "/login" */
+    const char *confirm_path; /* NULL: "/login/confirm" */
+    crumb_http_user_loader load_user; /* NULL: a changed user is logged
+                                         out instead */
+    void *ctx;
+    /* The store for generations (and for the app: remember-me tokens,
+     * throttling): NULL borrows a handle of the session interface's store
+     * for each use; else a store shared by every thread (memory:), for
+     * cookie sessions. Borrowed. */
+    crumb_store *store;
+    /* Called for every routed request that has a session, after the
+     * session is opened and before the CSRF check and the handler (the
+     * place for remember-me logins). A response it sets is final. */
+    crumb_http_handler before;
+    void *before_ctx;
+} crumb_http_auth;
+
+/**
+ * crumb_http_set_auth - the settings above (copied; strings too). Call
+ * before crumb_http_start(). Returns CRUMB_OK, CRUMB_EINVAL, CRUMB_ENOMEM.
+ */
+int crumb_http_set_auth(crumb_http *h, const crumb_http_auth *auth);
+
+/**
+ * crumb_http_set_trusted_proxies - a comma list of addresses or CIDR
+ * blocks ("127.0.0.1, 10.0.0.0/8, ::1") of reverse proxies. When the TCP
+ * peer is one of them, crumb_http_client_addr() believes X-Forwarded-For:
+ * it walks the list from the right, past trusted hops, and takes the first
+ * untrusted address (a client cannot forge the hops its proxies append).
+ * NULL or "": trust nobody (the default). Call before crumb_http_start().
+ * Returns CRUMB_OK, CRUMB_EINVAL (a bad entry: nothing changed),
+ * CRUMB_ENOMEM.
+ */
+int crumb_http_set_trusted_proxies(crumb_http *h, const char *list);
+
+/** crumb_http_now - the session interface's clock (tests move it). */
+int64_t crumb_http_now(crumb_http_req *req);
+
+/**
+ * crumb_http_store_acquire / release - a handle on the auth store (see
+ * crumb_http_auth.store), or NULL (cookie sessions without one, or the
+ * store is unreachable). Release it on the same thread.
+ */
+crumb_store *crumb_http_store_acquire(crumb_http *h);
+void crumb_http_store_release(crumb_http *h, crumb_store *st);
+
+/**
+ * crumb_http_login - log @user_id (1..64 bytes) in with @roles (NULL:
+ * "user"): the session is cleared, gets a new id at save, and records the
+ * keys above; @fresh is 1 after a password, 0 after a remember-me token.
+ * Returns CRUMB_OK, CRUMB_EINVAL, CRUMB_ENOMEM, CRUMB_EUNAVAIL or
+ * CRUMB_ESTORE (the generation could not be read: answer 503).
+ */
+int crumb_http_login(crumb_http_req *req, const char *user_id,
+                     const char *roles, int fresh);
+
+/** crumb_http_logout - clear and destroy the session (at save). */
+void crumb_http_logout(crumb_http_req *req);
+
+/**
+ * crumb_http_confirm_login - the password was given again: the login is
+ * fresh from now on, and the session gets a new id.
+ */
+int crumb_http_confirm_login(crumb_http_req *req);
+
+/**
+ * crumb_http_current_user - the logged-in user's id, after the generation
+ * check, or NULL for an anonymous visitor (and when the store failed:
+ * then a 503 response is set). Lifetime: until the session changes.
+ */
+const char *crumb_http_current_user(crumb_http_req *req);
+
+/** crumb_http_has_role - 1 when the logged-in user has @role. */
+int crumb_http_has_role(crumb_http_req *req, const char *role);
+
+/*
+ * The guards return 0 when the handler may go on; otherwise they have set
+ * the response and the handler must return at once:
+ *   if (crumb_http_role_required(req, "admin")) return;
+ */
+
+/** Anonymous: 303 to login_path?next=<this page, url-encoded>. */
+int crumb_http_login_required(crumb_http_req *req);
+/** As login_required; then 403 (the error page) without @role. */
+int crumb_http_role_required(crumb_http_req *req, const char *role);
+/** As login_required; then, when the password was last given more than
+ * @max_age seconds ago (or never: a remember-me login), 303 to
+ * confirm_path?next=... (for a POST: back to the page it came from). */
+int crumb_http_fresh_required(crumb_http_req *req, int64_t max_age);
+
+/**
+ * crumb_http_user_changed - @user_id's roles changed: bump its generation
+ * so that every session of that user re-reads them (see above).
+ * Returns CRUMB_OK, CRUMB_EINVAL, CRUMB_EUNSUPPORTED (no store),
+ * CRUMB_EUNAVAIL, CRUMB_ESTORE.
+ */
+int crumb_http_user_changed(crumb_http *h, int64_t now, const char *user_id);
+
+/**
+ * crumb_http_local_path - 1 when @next is a path on this site that is safe
+ * to redirect to: one leading '/', not "//" or "/\", no backslash, space
+ * or control character, under 512 bytes.
+ */
+int crumb_http_local_path(const char *next);
+
+/** crumb_http_log_note - @note (static text) ends the request's log
+ * line, in brackets: "[remember: theft]". */
+void crumb_http_log_note(crumb_http_req *req, const char *note);
+
+/** crumb_http_logf - a line of its own in the server's log (when on). */
+void crumb_http_logf(crumb_http *h, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 #ifdef __cplusplus
 }
 #endif

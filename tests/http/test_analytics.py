@@ -202,6 +202,18 @@ def t_sequence(s, clock, store_uri, prefix):
     clock(LATER)
     y.get("/products")
 
+    # 90 minutes on, the admin's login is no longer fresh: admin pages ask
+    # for the password again (not recorded as navigation).
+    r, _ = figures(z)
+    check("stale admin login is asked to confirm", r.status == 303 and
+          "/login/confirm" in (r.header("Location") or ""),
+          "status %d %s" % (r.status, r.header("Location")))
+    tok = token(z.get("/login/confirm?next=/admin/analytics.json"))
+    r = z.post("/login/confirm", {"password": PW, "csrf_token": tok,
+                                  "next": "/admin/analytics.json"})
+    check("admin confirms the password", r.status == 303,
+          "status %d" % r.status)
+
     r, got = figures(z)
     check("json is 200 for the admin", r.status == 200 and got is not None,
           "status %d %s" % (r.status, r.body[:200]))
