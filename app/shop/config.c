@@ -230,6 +230,7 @@ usage(void)
             "  CRUMB_USERS (sqlite:DATA_DIR/users.db; with a redis store,\n"
             "  that redis), CRUMB_IDLE_TIMEOUT (1800 s, 0 off),\n"
             "  CRUMB_ABSOLUTE_TIMEOUT (43200 s, 0 off),\n"
+            "  CRUMB_GC_INTERVAL (300 s between session sweeps, 0 off),\n"
             "  CRUMB_TEST_CLOCK_FILE (development and test only),\n"
             "  CRUMB_PERMANENT_LIFETIME\n"
             "  (2678400 s), CRUMB_COOKIE_SECURE, CRUMB_COOKIE_NAME,\n"
@@ -319,7 +320,8 @@ shop_config_load(shop_config *c, int argc, char **argv)
     }
     if (env_seconds("CRUMB_IDLE_TIMEOUT", "1800", &c->idle_timeout) != 0 ||
         env_seconds("CRUMB_ABSOLUTE_TIMEOUT", "43200",
-                    &c->absolute_timeout) != 0)
+                    &c->absolute_timeout) != 0 ||
+        env_seconds("CRUMB_GC_INTERVAL", "300", &c->gc_interval) != 0)
         return 1;
     c->clock_file = env("CRUMB_TEST_CLOCK_FILE", NULL);
     if (c->clock_file && c->production) {

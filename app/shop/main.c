@@ -96,9 +96,12 @@ run(shop_config *c)
                                                       : "development",
            shown);
     fflush(stdout);
+    if (shop_sweep_start(iface, c->gc_interval) != CRUMB_OK)
+        fprintf(stderr, "crumb-shop: no session sweep thread\n");
     crumb_http_run(h);
     status = 0;
 out:
+    shop_sweep_stop();
     crumb_http_free(h);
     crumb_iface_free(iface);
     shop_accounts_cleanup();

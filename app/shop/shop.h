@@ -21,6 +21,7 @@ typedef struct shop_config {
     char *users_uri;         /* owned */
     int64_t idle_timeout;    /* seconds, 0 = off */
     int64_t absolute_timeout;
+    int64_t gc_interval;     /* seconds between session sweeps, 0 = off */
     const char *clock_file;  /* CRUMB_TEST_CLOCK_FILE, dev/test only */
     char *secret;            /* owned; wiped on cleanup */
     size_t secret_len;
@@ -45,6 +46,11 @@ void shop_config_cleanup(shop_config *c);
 /* clock.c: the interface's clock for CRUMB_TEST_CLOCK_FILE: real time
  * plus the integer offset (seconds) written in that file. */
 int64_t shop_test_clock(void *path);
+
+/* sweep.c: remove expired session records every @every seconds on a
+ * thread of its own (server-side stores only; 0 = never). */
+int shop_sweep_start(crumb_iface *iface, int64_t every);
+void shop_sweep_stop(void);
 
 /* page.c: what every page shares. */
 typedef struct shop_product {
