@@ -116,12 +116,12 @@ deps-test:
 	@scripts/deps.sh test
 
 test: deps-test
-	$(MAKE) all
-	$(MAKE) all BUILD=build/asan SAN=1 CFLAGS="-O1 -g"
+	$(MAKE) -j2 all
+	$(MAKE) -j2 all BUILD=build/asan SAN=1 CFLAGS="-O1 -g"
 	tests/run.sh
 
 run: deps-build
-	$(MAKE) all
+	$(MAKE) -j2 all
 	$(SHOP)
 
 fuzz:

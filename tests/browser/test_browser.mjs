@@ -15,7 +15,7 @@
 // "browser restart" (cookies saved to a file the way a browser keeps them,
 // then a new context from that file).
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = process.env.CRUMB_ROOT || path.resolve(HERE, '..', '..');
 const BIN = path.resolve(ROOT, process.env.CRUMB_SHOP_BIN || 'build/crumb-shop');
 const CHROMIUM = process.env.CRUMB_CHROMIUM || '/usr/bin/chromium';
+const CRUMB = path.resolve(ROOT, process.env.CRUMB_BIN || 'build/crumb');
 const OUT = process.env.CRUMB_TEST_OUT
     ? path.resolve(process.env.CRUMB_TEST_OUT, 'browser')
     : fs.mkdtempSync(path.join(os.tmpdir(), 'crumb-browser-out.'));
@@ -563,8 +564,41 @@ async function checkoutFlow(h) {
     }
 }
 
-// Later (issue 5): analyticsFlow.
-const SCENARIOS = [shopFlow, restartFlow, profileRestartFlow, checkoutFlow];
+// An admin (made with `crumb users add --admin` on the server's user
+// database) browses a little, then looks at /admin/analytics: the charts
+// are inline SVG, drawn by the server, shown under the page's own CSP.
+async function analyticsFlow(h) {
+    const admin = `boss_${process.pid}`;
+    const users = `sqlite:${path.join(path.dirname(h.server.logPath), 'users.db')}`;
+    const tab = await h.open();
+    try {
+        await check('analytics_admin_created', async () => {
+            const r = spawnSync(CRUMB, ['users', 'add', admin, '--admin',
+                '--password-stdin', '--users', users],
+            { input: `${PASSWORD}\n`, encoding: 'utf8', timeout: 10_000 });
+            assertEq(r.status, 0, `crumb users add: ${r.stderr}`);
+        });
+        await check('analytics_page_charts', async () => {
+            await login(tab, admin, PASSWORD, false);
+            for (const p of ['/products', '/cart', '/visits', '/products'])
+                await tab.goto(p);
+            await tab.goto('/admin/analytics');
+            assertEq(tab.path(), '/admin/analytics', 'page');
+            assertEq(await tab.text('h1'), 'Analytics', 'heading');
+            const svgs = await tab.page.locator('svg').count();
+            assert(svgs >= 4, `only ${svgs} charts`);
+            const text = await tab.page.content();
+            assert(text.includes('/products'), 'page views of /products missing');
+            await tab.shot('admin-analytics');
+            tab.assertNoErrors();
+        });
+    } finally {
+        await h.close(tab).catch(() => {});
+    }
+}
+
+const SCENARIOS = [shopFlow, restartFlow, profileRestartFlow, checkoutFlow,
+    analyticsFlow];
 
 // ---- main ----------------------------------------------------------------
 
