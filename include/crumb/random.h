@@ -10,7 +10,8 @@ extern "C" {
 
 /**
  * crumb_random_bytes - fill @buf with @len bytes from OpenSSL's CSPRNG
- * (seeded by the OS). Returns CRUMB_OK or CRUMB_ECRYPTO. Thread-safe.
+ * (seeded by the OS). Returns CRUMB_OK, CRUMB_EINVAL (over 2^31-1 bytes)
+ * or CRUMB_ECRYPTO. Thread-safe.
  */
 int crumb_random_bytes(void *buf, size_t len);
 

@@ -56,7 +56,8 @@ int crumb_session_is_new(const crumb_session *s);
 int crumb_session_is_modified(const crumb_session *s);
 int crumb_session_was_accessed(const crumb_session *s);
 int crumb_session_is_permanent(const crumb_session *s);
-/** Marks the session as neither new nor modified (after load). */
+/** crumb_session_set_new - set or clear the "new" flag (interfaces clear
+ * it for a session loaded from a valid cookie or record). */
 void crumb_session_set_new(crumb_session *s, int is_new);
 /** For changes made to a json_t obtained from crumb_session_edit(). */
 void crumb_session_mark_modified(crumb_session *s);
