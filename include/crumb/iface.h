@@ -85,8 +85,12 @@ typedef struct crumb_iface crumb_iface;
  * Refuses an empty secret key (CRUMB_ENOKEY), a cookie configuration that
  * no browser would keep (CRUMB_EINVAL: "__Host-" with a domain, SameSite=
  * None without Secure...). A key shorter than 32 bytes is accepted but
- * reported by crumb_iface_warning().
- * Returns CRUMB_OK, CRUMB_ENOKEY, CRUMB_EINVAL, CRUMB_ENOMEM, CRUMB_ECRYPTO.
+ * reported by crumb_iface_warning(). Server-side, the store is opened once
+ * here: a bad URI or file fails now; a Redis that is down does not (the
+ * interface starts, crumb_iface_warning() says so, and requests get
+ * CRUMB_EUNAVAIL until it is back).
+ * Returns CRUMB_OK, CRUMB_ENOKEY, CRUMB_EINVAL, CRUMB_ENOMEM, CRUMB_ECRYPTO,
+ * CRUMB_ESTORE.
  * Lifetime: *out owned by the caller, crumb_iface_free(). @cfg is copied.
  * Thread-safety: open and save may run on many threads at once.
  */

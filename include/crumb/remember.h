@@ -93,8 +93,8 @@ int crumb_remember_consume(crumb_store *st, const char *token,
                            size_t new_size, crumb_remember_outcome *outcome);
 
 /**
- * crumb_remember_forget - end the one token @token (logout on this
- * browser). Returns CRUMB_OK, CRUMB_ENOTFOUND (no such live token, or
+ * crumb_remember_forget - end the one token @token, the whole
+ * "selector:validator" cookie value (logout on this browser). Returns CRUMB_OK, CRUMB_ENOTFOUND (no such live token, or
  * malformed), CRUMB_EUNAVAIL, CRUMB_ESTORE.
  */
 int crumb_remember_forget(crumb_store *st, const char *token);
