@@ -150,7 +150,9 @@ crumb_http_error(crumb_http_req *req, int status, const char *message)
         o->on_error(req, status, message, o->error_ctx);
     else
         crumb__error_default(req, status, message, NULL);
-    if (req->status != status)
+    /* The hook must answer with this status, or send the visitor
+     * elsewhere (a redirect); anything else gets the plain error page. */
+    if (req->status != status && (req->status < 300 || req->status >= 400))
         crumb__error_default(req, status, message, NULL);
 }
 

@@ -13,6 +13,9 @@
  * such a word, or NULL for any other. */
 void shop_expiry_init(const shop_config *c);
 int shop_require_login(crumb_http_req *req, crumb_user *u);
+/* For the error page: a POST refused (403) because its session timed out
+ * is sent to the login form with the reason instead; 1 when it was. */
+int shop_expired_post(crumb_http_req *req);
 const char *shop_expiry_notice(const char *word);
 
 /* orders.c: the orders table in DATA_DIR/orders.db. */

@@ -131,18 +131,38 @@ query_escape(const char *s, char *out, size_t size)
     return 0;
 }
 
-int
-shop_require_login(crumb_http_req *req, crumb_user *u)
+/* To the login form with what brings the user back and why they left. */
+static void
+to_login(crumb_http_req *req, const char *why)
 {
-    if (shop_current_user(req, u))
-        return 1;
     char next[1024], loc[1200];
-    const char *why = reason_word(crumb_http_session_reason(req));
     if (query_escape(crumb_http_path(req), next, sizeof(next)) != 0)
         snprintf(next, sizeof(next), "%%2F");
     snprintf(loc, sizeof(loc), "/login?next=%s%s%s", next,
              why ? "&expired=" : "", why ? why : "");
     crumb_http_redirect(req, crumb_http_method(req)[0] == 'G' ? 302 : 303,
                         loc);
+}
+
+int
+shop_require_login(crumb_http_req *req, crumb_user *u)
+{
+    if (shop_current_user(req, u))
+        return 1;
+    to_login(req, reason_word(crumb_http_session_reason(req)));
     return 0;
+}
+
+int
+shop_expired_post(crumb_http_req *req)
+{
+    /* A form posted after its session timed out fails the CSRF check
+     * (its token belonged to the session that ended) and nothing
+     * changed; telling the user why, and taking them to log in and back,
+     * beats a bare 403. */
+    const char *why = reason_word(crumb_http_session_reason(req));
+    if (!why || strcmp(crumb_http_method(req), "POST") != 0)
+        return 0;
+    to_login(req, why);
+    return 1;
 }

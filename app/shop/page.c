@@ -6,6 +6,7 @@
 
 #include <crumb/error.h>
 
+#include "checkout.h"
 #include "shop.h"
 
 const shop_product shop_products[] = {
@@ -176,6 +177,8 @@ shop_page(crumb_http_req *req, int status, const char *tpl, json_t *ctx)
 void
 shop_error(crumb_http_req *req, int status, const char *message, void *ctx)
 {
+    if (status == 403 && shop_expired_post(req))
+        return;
     char title[64];
     snprintf(title, sizeof(title), "Error %d", status);
     json_t *c = shop_ctx(req, title, 0);

@@ -49,8 +49,9 @@ typedef void (*crumb_http_handler)(crumb_http_req *req, void *ctx);
 /**
  * An error page renderer: called for every error the layer raises itself
  * (400, 403, 404, 405, 413, 415, 431, 500, 503) and by crumb_http_error(). It
- * must set a response with @status; @message is plain text (escape it).
- * The session may be NULL (the request did not get that far).
+ * must set a response with @status, or a redirect (3xx) that sends the
+ * visitor somewhere better (e.g. to log in again); @message is plain text
+ * (escape it). The session may be NULL (the request did not get that far).
  */
 typedef void (*crumb_http_error_fn)(crumb_http_req *req, int status,
                                     const char *message, void *ctx);

@@ -41,10 +41,25 @@ def main():
         time.sleep(2.5)
         ts.check("sweep: a live session is kept", rows(db) >= 1,
                  str(rows(db)))
+        # A form posted after the idle timeout: not a bare 403 but the
+        # login form, saying why, with the way back; nothing changed.
+        token = c.csrf("/preferences")
+        with open(clock, "w") as f:
+            f.write("61\n")
+        r = c.post("/preferences", {"theme": "dark", "font_size": "large",
+                                    "csrf_token": token})
+        loc = r.header("Location") or ""
+        ts.check("expired post: to the login form with the reason",
+                 r.status == 303 and loc.startswith("/login?next=%2Fpreferences")
+                 and "expired=idle" in loc, "%d %s" % (r.status, loc))
+        ts.check("expired post: the login page says why",
+                 "without activity" in c.get(loc).body)
+        with open(clock, "w") as f:
+            f.write("0\n")
         # Past the idle deadline and the 15 minutes a record is kept to say
         # why it ended: the next sweep removes it, with no request.
         with open(clock, "w") as f:
-            f.write("%d\n" % (60 + 900 + 5))
+            f.write("%d\n" % (3 * (60 + 900)))
         deadline = time.time() + 10
         while time.time() < deadline and rows(db) > 0:
             time.sleep(0.2)
