@@ -153,8 +153,8 @@ line_of(const char *text, const char *at)
 /*
  * Compile @text into a flat list of ops. Sections record the index of
  * their closing op so rendering can skip or repeat a body without
- * re-scanning. Unbalanced or mismatched sections, unclosed tags and
- * empty names are refused with the line number in @err.
+ * re-scanning. Unbalanced or mismatched sections, unclosed tags, empty
+ * names and NUL bytes are refused with the line number in @err.
  */
 static int
 tpl_compile(tpl *t, const char *text, size_t len, char *err, size_t errsize)
@@ -163,6 +163,13 @@ tpl_compile(tpl *t, const char *text, size_t len, char *err, size_t errsize)
     size_t depth = 0;
     const char *p = text, *end = text + len;
     int rc;
+    /* Ops keep their text as C strings: a NUL would cut one short of
+     * its length, and no HTML template needs one. */
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        snprintf(err, errsize, "line %zu: NUL byte", line_of(text, nul));
+        return CRUMB_EMALFORMED;
+    }
     while (p < end) {
         const char *open = NULL;
         for (const char *q = p; q + 1 < end; q++)

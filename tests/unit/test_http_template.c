@@ -170,6 +170,26 @@ TEST(test_html_escape)
     free(e);
 }
 
+/* Found by fuzz_http_template: a NUL in the text made an op whose C
+ * string was shorter than its length, and rendering read past it. */
+TEST(test_nul_byte_refused)
+{
+    crumb_tpl_set *s = crumb_tpl_set_new();
+    CHECK(s);
+    char err[128] = "";
+    static const char text[] = "a\nb\0c{{ name }}";
+    CHECK_RC(crumb_tpl_set_add(s, "t", text, sizeof(text) - 1, err,
+                               sizeof(err)),
+             CRUMB_EMALFORMED);
+    CHECK_STR(err, "line 2: NUL byte");
+    static const char tag[] = "{{# a\0b }}x{{/ a\0b }}";
+    CHECK_RC(crumb_tpl_set_add(s, "t", tag, sizeof(tag) - 1, NULL, 0),
+             CRUMB_EMALFORMED);
+    char *out = NULL;
+    CHECK_RC(crumb_tpl_render(s, "t", NULL, &out, NULL), CRUMB_ENOTFOUND);
+    crumb_tpl_set_free(s);
+}
+
 int
 main(void)
 {
@@ -182,5 +202,6 @@ main(void)
     RUN(test_malformed_templates);
     RUN(test_load_dir);
     RUN(test_html_escape);
+    RUN(test_nul_byte_refused);
     return TEST_END();
 }
