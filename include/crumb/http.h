@@ -107,7 +107,7 @@ const char *crumb_http_errmsg(const crumb_http *h);
  * @fn. Patterns are '/'-separated literal segments and typed parameters:
  * <name> or <string:name> (one segment), <int:name> (decimal digits, fits
  * int64). GET routes answer HEAD too. Routes are matched in the order
- * added. Returns CRUMB_OK, CRUMB_EINVAL (bad pattern), CRUMB_ENOMEM.
+ * added; a path with a "." or ".." segment matches none (404). Returns CRUMB_OK, CRUMB_EINVAL (bad pattern), CRUMB_ENOMEM.
  * Must be called before crumb_http_start().
  */
 int crumb_http_route(crumb_http *h, const char *method, const char *pattern,
