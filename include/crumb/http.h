@@ -264,7 +264,8 @@ void crumb_tpl_set_free(crumb_tpl_set *set);
  * crumb_tpl_render - render @name with @ctx into a malloc'd,
  * NUL-terminated *out of *len bytes (owned by the caller, free()).
  * Returns CRUMB_OK, CRUMB_ENOTFOUND, CRUMB_ETOOBIG (partials nested too
- * deep), CRUMB_ENOMEM.
+ * deep, or the render ran over its budget: about four million tags and
+ * text runs, or 32 MiB of output), CRUMB_ENOMEM.
  */
 int crumb_tpl_render(const crumb_tpl_set *set, const char *name,
                      const json_t *ctx, char **out, size_t *len);
