@@ -58,8 +58,7 @@ check_roundtrip(const crumb__kvlist *l, int plus)
 {
     size_t cap = 1;
     for (size_t i = 0; i < l->n; i++)
-        cap += 3 * (strlen(l->items[i].name) + strlen(l->items[i].value)) +
-               2;
+        cap += 3 * (strlen(l->items[i].name) + strlen(l->items[i].value)) + 2;
     char *body = malloc(cap);
     require(body != NULL);
     size_t o = 0;
@@ -110,8 +109,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     crumb__kvlist l = {0};
     int rc = crumb__form_parse(s, size, &l);
-    require(rc == CRUMB_OK || rc == CRUMB_EMALFORMED ||
-            rc == CRUMB_ETOOBIG || rc == CRUMB_ENOMEM);
+    require(rc == CRUMB_OK || rc == CRUMB_EMALFORMED || rc == CRUMB_ETOOBIG ||
+            rc == CRUMB_ENOMEM);
     check_fields(&l);
     if (rc == CRUMB_OK) {
         check_roundtrip(&l, size & 1);

@@ -77,8 +77,7 @@ check_match(const crumb__match *m, const char *method, const char *path)
               strcmp(routes[i].method, "GET") == 0)))
             break;
     require(i < sizeof(routes) / sizeof(routes[0]));
-    require(m->fn == (strcmp(routes[i].method, "GET") == 0 ? h_get
-                                                            : h_post));
+    require(m->fn == (strcmp(routes[i].method, "GET") == 0 ? h_get : h_post));
     crumb_http_req req;
     memset(&req, 0, sizeof(req));
     req.match = *m;
@@ -147,10 +146,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         r = crumb__router_new();
         require(r != NULL);
         for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-            require(crumb__router_add(r, routes[i].method, routes[i].pattern,
-                                      routes[i].method[0] == 'G' ? h_get
-                                                                 : h_post,
-                                      NULL, 0) == CRUMB_OK);
+            require(
+                crumb__router_add(r, routes[i].method, routes[i].pattern,
+                                  routes[i].method[0] == 'G' ? h_get : h_post,
+                                  NULL, 0) == CRUMB_OK);
     }
     const char *nl = memchr(data, '\n', size);
     size_t mlen = nl ? (size_t)(nl - (const char *)data) : 0;
