@@ -97,9 +97,12 @@ $(BUILD)/tests/cli/%: tests/cli/%.c $(LIBA)
 
 # The fuzz targets built with a small main that replays a corpus: runs in
 # `make test` with gcc; `make fuzz` builds the real libFuzzer binaries.
-$(BUILD)/fuzz/replay_%: fuzz/%.c fuzz/replay.c $(LIBA)
+# They link the HTTP layer too when there is one (fuzz_http_* need it).
+$(BUILD)/fuzz/replay_%: fuzz/%.c fuzz/replay.c $(LIBA) \
+                        $(if $(HTTP_SRC),$(HTTPA))
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDSAN) -o $@ $< fuzz/replay.c $(LIBA) $(LDLIBS_ALL)
+	$(CC) $(ALL_CFLAGS) $(LDSAN) -o $@ $< fuzz/replay.c \
+	    $(if $(HTTP_SRC),$(HTTPA)) $(LIBA) $(LDLIBS_ALL)
 
 $(BUILD)/bench/%: bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)

@@ -41,6 +41,13 @@ int crumb__pct_decode(const char *s, size_t len, int plus, char *out,
 /* 1 when @len bytes of @s are valid UTF-8 (no overlongs, surrogates). */
 int crumb__utf8_valid(const unsigned char *s, size_t len);
 
+/* Decode one raw field (name and value still %-encoded) and append it to
+ * @l. CRUMB_OK, CRUMB_EMALFORMED, CRUMB_ETOOBIG (@l already holds
+ * CRUMB__FORM_FIELDS_MAX fields), CRUMB_ENOMEM; on error @l is
+ * unchanged. Used for query arguments and form bodies alike. */
+int crumb__form_field_add(crumb__kvlist *l, const char *name, size_t nlen,
+                          const char *value, size_t vlen);
+
 /* Parse "a=1&b=2" into @l. CRUMB_OK, CRUMB_EMALFORMED, CRUMB_ETOOBIG
  * (over CRUMB__FORM_FIELDS_MAX fields), CRUMB_ENOMEM. */
 int crumb__form_parse(const char *s, size_t len, crumb__kvlist *l);

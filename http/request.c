@@ -154,16 +154,37 @@ crumb__pct_decode(const char *s, size_t len, int plus, char *out,
     return CRUMB_OK;
 }
 
+/*
+ * One name=value field, both halves still raw: decode each strictly and
+ * append them to @l. The query string (split by MHD) and form bodies
+ * (split by crumb__form_parse()) both come through here, so they obey
+ * the same limits. On an error @l is unchanged.
+ */
+int
+crumb__form_field_add(crumb__kvlist *l, const char *name, size_t nlen,
+                      const char *value, size_t vlen)
+{
+    if (l->n >= CRUMB__FORM_FIELDS_MAX)
+        return CRUMB_ETOOBIG;
+    char *n = malloc(nlen + 1), *v = malloc(vlen + 1);
+    size_t ndec, vdec;
+    int rc = !n || !v ? CRUMB_ENOMEM
+                      : crumb__pct_decode(name, nlen, 1, n, &ndec);
+    if (rc == CRUMB_OK)
+        rc = crumb__pct_decode(value, vlen, 1, v, &vdec);
+    if (rc == CRUMB_OK)
+        rc = crumb__kv_add(l, n, ndec, v, vdec);
+    free(n);
+    free(v);
+    return rc;
+}
+
 /* application/x-www-form-urlencoded, as the WHATWG URL standard parses
  * it: '&'-separated, empty pieces skipped, a piece without '=' is a name
  * with an empty value. */
 int
 crumb__form_parse(const char *s, size_t len, crumb__kvlist *l)
 {
-    char *buf = malloc(len + 1);
-    if (!buf)
-        return CRUMB_ENOMEM;
-    int rc = CRUMB_OK;
     size_t i = 0;
     while (i < len) {
         size_t end = i;
@@ -173,31 +194,15 @@ crumb__form_parse(const char *s, size_t len, crumb__kvlist *l)
             size_t eq = i;
             while (eq < end && s[eq] != '=')
                 eq++;
-            if (l->n >= CRUMB__FORM_FIELDS_MAX) {
-                rc = CRUMB_ETOOBIG;
-                break;
-            }
-            size_t nlen, vlen;
-            rc = crumb__pct_decode(s + i, eq - i, 1, buf, &nlen);
-            if (rc != CRUMB_OK)
-                break;
-            char *name = strdup(buf);
-            if (!name) {
-                rc = CRUMB_ENOMEM;
-                break;
-            }
             size_t vstart = eq < end ? eq + 1 : end;
-            rc = crumb__pct_decode(s + vstart, end - vstart, 1, buf, &vlen);
-            if (rc == CRUMB_OK)
-                rc = crumb__kv_add(l, name, nlen, buf, vlen);
-            free(name);
+            int rc = crumb__form_field_add(l, s + i, eq - i, s + vstart,
+                                           end - vstart);
             if (rc != CRUMB_OK)
-                break;
+                return rc;
         }
         i = end + 1;
     }
-    free(buf);
-    return rc;
+    return CRUMB_OK;
 }
 
 const char *

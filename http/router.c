@@ -215,6 +215,25 @@ allow_add(char *allow, size_t size, const char *method)
     snprintf(allow + used, size - used, "%s%s", used ? ", " : "", method);
 }
 
+/* 1 when @path (starting with '/') has a "." or ".." segment. */
+static int
+has_dot_segment(const char *path)
+{
+    for (const char *p = path; p; p = strchr(p, '/')) {
+        p++;
+        if (p[0] == '.' && (p[1] == '/' || p[1] == '\0' ||
+                            (p[1] == '.' && (p[2] == '/' || p[2] == '\0'))))
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * A path with a dot segment ("/files/..", "/a/./b", also when it came
+ * %-encoded) matches nothing: browsers resolve those before sending, so
+ * only a crafted request has one, and a <name> parameter of ".." handed
+ * to a handler that builds a file or store key from it is a traversal.
+ */
 int
 crumb__router_match(const crumb__router *r, const char *method,
                     const char *path, crumb__match *m)
@@ -222,7 +241,7 @@ crumb__router_match(const crumb__router *r, const char *method,
     capture caps[CRUMB__PARAMS_MAX];
     int path_seen = 0;
     m->allow[0] = '\0';
-    if (!path || path[0] != '/')
+    if (!path || path[0] != '/' || has_dot_segment(path))
         return 404;
     int head = strcmp(method, "HEAD") == 0;
     for (size_t i = 0; i < r->n; i++) {

@@ -328,23 +328,8 @@ query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
           size_t key_size, const char *value, size_t value_size)
 {
     struct query_ctx *q = cls;
-    crumb__kvlist *l = &q->req->query;
-    if (l->n >= CRUMB__FORM_FIELDS_MAX) {
-        *q->rc = CRUMB_ETOOBIG;
-        return MHD_NO;
-    }
-    if (!value)
-        value_size = 0;
-    char *k = malloc(key_size + 1), *v = malloc(value_size + 1);
-    size_t klen, vlen;
-    int rc = !k || !v ? CRUMB_ENOMEM
-                      : crumb__pct_decode(key, key_size, 1, k, &klen);
-    if (rc == CRUMB_OK)
-        rc = crumb__pct_decode(value ? value : "", value_size, 1, v, &vlen);
-    if (rc == CRUMB_OK)
-        rc = crumb__kv_add(l, k, klen, v, vlen);
-    free(k);
-    free(v);
+    int rc = crumb__form_field_add(&q->req->query, key, key_size,
+                                   value ? value : "", value ? value_size : 0);
     if (rc != CRUMB_OK) {
         *q->rc = rc;
         return MHD_NO;

@@ -12,6 +12,10 @@
 #define TPL_STACK_MAX 32
 #define TPL_PARTIAL_DEPTH 8
 #define TPL_FILE_MAX (1024 * 1024)
+/* A render's budget: ops run (sections over arrays multiply: ten nested
+ * sections over an 8-element array are 8^10 runs) and bytes out. */
+#define TPL_STEPS_MAX (1u << 22)
+#define TPL_OUTPUT_MAX (32u * 1024 * 1024)
 
 enum { OP_TEXT, OP_VAR, OP_RAW, OP_SECTION, OP_INVERTED, OP_PARTIAL,
        OP_END };
@@ -153,8 +157,8 @@ line_of(const char *text, const char *at)
 /*
  * Compile @text into a flat list of ops. Sections record the index of
  * their closing op so rendering can skip or repeat a body without
- * re-scanning. Unbalanced or mismatched sections, unclosed tags and
- * empty names are refused with the line number in @err.
+ * re-scanning. Unbalanced or mismatched sections, unclosed tags, empty
+ * names and NUL bytes are refused with the line number in @err.
  */
 static int
 tpl_compile(tpl *t, const char *text, size_t len, char *err, size_t errsize)
@@ -163,6 +167,13 @@ tpl_compile(tpl *t, const char *text, size_t len, char *err, size_t errsize)
     size_t depth = 0;
     const char *p = text, *end = text + len;
     int rc;
+    /* Ops keep their text as C strings: a NUL would cut one short of
+     * its length, and no HTML template needs one. */
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        snprintf(err, errsize, "line %zu: NUL byte", line_of(text, nul));
+        return CRUMB_EMALFORMED;
+    }
     while (p < end) {
         const char *open = NULL;
         for (const char *q = p; q + 1 < end; q++)
@@ -383,6 +394,7 @@ typedef struct render {
     const json_t *stack[TPL_STACK_MAX];
     size_t depth;
     int partials;
+    unsigned long steps;
     int rc;
     buf out;
 } render;
@@ -459,7 +471,7 @@ static void
 push_render(render *r, const json_t *ctx, const tpl *t, size_t from,
             size_t to)
 {
-    if (r->depth == TPL_STACK_MAX) {
+    if (r->depth == TPL_STACK_MAX || ++r->steps > TPL_STEPS_MAX) {
         r->rc = CRUMB_ETOOBIG;
         return;
     }
@@ -473,6 +485,10 @@ render_ops(render *r, const tpl *t, size_t from, size_t to)
 {
     for (size_t i = from; i < to && r->rc == CRUMB_OK; i++) {
         const op *o = &t->ops[i];
+        if (++r->steps > TPL_STEPS_MAX || r->out.len > TPL_OUTPUT_MAX) {
+            r->rc = CRUMB_ETOOBIG;
+            break;
+        }
         switch (o->kind) {
         case OP_TEXT:
             buf_put(&r->out, o->text, o->len);

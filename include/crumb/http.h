@@ -108,7 +108,7 @@ const char *crumb_http_errmsg(const crumb_http *h);
  * @fn. Patterns are '/'-separated literal segments and typed parameters:
  * <name> or <string:name> (one segment), <int:name> (decimal digits, fits
  * int64). GET routes answer HEAD too. Routes are matched in the order
- * added. Returns CRUMB_OK, CRUMB_EINVAL (bad pattern), CRUMB_ENOMEM.
+ * added; a path with a "." or ".." segment matches none (404). Returns CRUMB_OK, CRUMB_EINVAL (bad pattern), CRUMB_ENOMEM.
  * Must be called before crumb_http_start().
  */
 int crumb_http_route(crumb_http *h, const char *method, const char *pattern,
@@ -265,7 +265,8 @@ void crumb_tpl_set_free(crumb_tpl_set *set);
  * crumb_tpl_render - render @name with @ctx into a malloc'd,
  * NUL-terminated *out of *len bytes (owned by the caller, free()).
  * Returns CRUMB_OK, CRUMB_ENOTFOUND, CRUMB_ETOOBIG (partials nested too
- * deep), CRUMB_ENOMEM.
+ * deep, or the render ran over its budget: about four million tags and
+ * text runs, or 32 MiB of output), CRUMB_ENOMEM.
  */
 int crumb_tpl_render(const crumb_tpl_set *set, const char *name,
                      const json_t *ctx, char **out, size_t *len);

@@ -146,6 +146,40 @@ TEST(test_first_route_wins)
     crumb__router_free(r);
 }
 
+/* Found by fuzz_http_router: "/files/.." matched "/files/<name>" with
+ * name "..", handing a traversal to the handler. */
+TEST(test_dot_segments_match_nothing)
+{
+    crumb__router *r = make();
+    CHECK_RC(crumb__router_add(r, "GET", "/files/<name>", h_a, NULL, 0),
+             CRUMB_OK);
+    CHECK_RC(crumb__router_add(r, "GET", "/<page>", h_a, NULL, 0), CRUMB_OK);
+    static const char *bad[] = {
+        "/files/..", "/files/.", "/..", "/.", "/user/../posts/1",
+        "/user/./posts/1", "/../logout", "/logout/..", "/products/./",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        crumb__match m = {0};
+        int st = crumb__router_match(r, "GET", bad[i], &m);
+        if (st != 404)
+            T_FAIL_("%s: %d, want 404", bad[i], st);
+        CHECK_INT(m.params.n, ==, 0);
+        st = crumb__router_match(r, "POST", bad[i], &m);
+        if (st != 404)
+            T_FAIL_("POST %s: %d, want 404", bad[i], st);
+    }
+    static const char *good[] = {"/files/...", "/files/.x", "/files/x..",
+                                 "/.well-known", "/files/a.b"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        crumb__match m = {0};
+        int st = crumb__router_match(r, "GET", good[i], &m);
+        if (st != 200)
+            T_FAIL_("%s: %d, want 200", good[i], st);
+        crumb__kv_cleanup(&m.params);
+    }
+    crumb__router_free(r);
+}
+
 int
 main(void)
 {
@@ -156,5 +190,6 @@ main(void)
     RUN(test_405_allow);
     RUN(test_bad_patterns);
     RUN(test_first_route_wins);
+    RUN(test_dot_segments_match_nothing);
     return TEST_END();
 }

@@ -170,6 +170,57 @@ TEST(test_html_escape)
     free(e);
 }
 
+/* Found by fuzz_http_template: a NUL in the text made an op whose C
+ * string was shorter than its length, and rendering read past it. */
+TEST(test_nul_byte_refused)
+{
+    crumb_tpl_set *s = crumb_tpl_set_new();
+    CHECK(s);
+    char err[128] = "";
+    static const char text[] = "a\nb\0c{{ name }}";
+    CHECK_RC(crumb_tpl_set_add(s, "t", text, sizeof(text) - 1, err,
+                               sizeof(err)),
+             CRUMB_EMALFORMED);
+    CHECK_STR(err, "line 2: NUL byte");
+    static const char tag[] = "{{# a\0b }}x{{/ a\0b }}";
+    CHECK_RC(crumb_tpl_set_add(s, "t", tag, sizeof(tag) - 1, NULL, 0),
+             CRUMB_EMALFORMED);
+    char *out = NULL;
+    CHECK_RC(crumb_tpl_render(s, "t", NULL, &out, NULL), CRUMB_ENOTFOUND);
+    crumb_tpl_set_free(s);
+}
+
+/* Seen writing fuzz_http_template: nested sections over one array multiply
+ * (8^10 runs here) and the render never ended. A budget stops it. */
+TEST(test_render_budget)
+{
+    char text[512] = "";
+    for (int i = 0; i < 10; i++)
+        strcat(text, "{{# items }}");
+    strcat(text, "x");
+    for (int i = 0; i < 10; i++)
+        strcat(text, "{{/ items }}");
+    crumb_tpl_set *s = set_with("t", text);
+    json_t *ctx = json_loads("{\"items\": [1, 2, 3, 4, 5, 6, 7, 8]}", 0,
+                             NULL);
+    CHECK(ctx);
+    char *out = NULL;
+    CHECK_RC(crumb_tpl_render(s, "t", ctx, &out, NULL), CRUMB_ETOOBIG);
+    CHECK(out == NULL);
+    /* A long list is well within it. */
+    json_t *items = json_object_get(ctx, "items");
+    for (int i = 0; i < 20000; i++)
+        json_array_append_new(items, json_integer(i));
+    crumb_tpl_set_free(s);
+    s = set_with("t", "<ul>{{# items }}<li>{{ . }}</li>{{/ items }}</ul>");
+    size_t len = 0;
+    CHECK_RC(crumb_tpl_render(s, "t", ctx, &out, &len), CRUMB_OK);
+    CHECK_INT(len, >, 20000 * 9);
+    free(out);
+    json_decref(ctx);
+    crumb_tpl_set_free(s);
+}
+
 int
 main(void)
 {
@@ -182,5 +233,7 @@ main(void)
     RUN(test_malformed_templates);
     RUN(test_load_dir);
     RUN(test_html_escape);
+    RUN(test_nul_byte_refused);
+    RUN(test_render_budget);
     return TEST_END();
 }
