@@ -301,6 +301,21 @@ crumb_remember_consume(crumb_store *st, const char *token, int64_t lifetime,
         *outcome = CRUMB_REMEMBER_REVOKED;
         return CRUMB_OK;
     }
+    /* The "used" marker goes in BEFORE the live entry is deleted: a
+     * concurrent request that finds the live entry gone must find the
+     * marker (a race, not an unknown token). Deleting decides the one
+     * winner. */
+    char line[ENTRY_MAX + 1];
+    int64_t left = e.expires - now;
+    entry used = e;
+    used.used = 1;
+    used.expires = now;
+    size_t n = entry_format(&used, line, sizeof(line));
+    if (n && left > 0) {
+        rc = crumb_store_kv_set(st, used_name, line, n, left, now);
+        if (rc != CRUMB_OK)
+            return rc;
+    }
     rc = crumb_store_kv_del(st, live_name);
     if (rc == CRUMB_ENOTFOUND) {
         *outcome = CRUMB_REMEMBER_RACED;
@@ -308,13 +323,6 @@ crumb_remember_consume(crumb_store *st, const char *token, int64_t lifetime,
     }
     if (rc != CRUMB_OK)
         return rc;
-    char line[ENTRY_MAX + 1];
-    int64_t left = e.expires - now;
-    e.used = 1;
-    e.expires = now;
-    size_t n = entry_format(&e, line, sizeof(line));
-    if (n && left > 0)
-        crumb_store_kv_set(st, used_name, line, n, left, now);
     rc = crumb_remember_issue(st, e.user, lifetime, now, new_token,
                               new_size);
     if (rc != CRUMB_OK)
