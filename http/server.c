@@ -180,7 +180,7 @@ no_unescape(void *cls, struct MHD_Connection *conn, char *s)
 }
 
 static crumb_http_req *
-req_new(crumb_http *h, struct MHD_Connection *conn)
+req_new(crumb_http *h, struct MHD_Connection *conn, const char *url)
 {
     crumb_http_req *req = calloc(1, sizeof(*req));
     if (!req)
@@ -188,8 +188,12 @@ req_new(crumb_http *h, struct MHD_Connection *conn)
     clock_gettime(CLOCK_MONOTONIC, &req->start);
     req->h = h;
     req->conn = conn;
+    req->uri = strdup(url ? url : "");
     return req;
 }
+
+/* What uri_seen() hands on_request() for a query it cut off. */
+static char query_cut;
 
 /*
  * libmicrohttpd 0.9.75 calls this with the raw request target as soon as
@@ -199,31 +203,32 @@ req_new(crumb_http *h, struct MHD_Connection *conn)
  * answered. So the arguments are counted here first: past
  * CRUMB__FORM_FIELDS_MAX, the query is cut off in libmicrohttpd's buffer
  * (it is about to cut it at the '?' itself; the buffer is its read
- * buffer, writable) and request_begin() answers 414. The request's state
- * is allocated here; on_completed() frees it.
+ * buffer, writable) and the returned marker, which becomes the request's
+ * context, makes request_begin() answer 414. Nothing is allocated here:
+ * libmicrohttpd does not report every request it refuses itself (a 431)
+ * to on_completed().
  */
 static void *
 uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    crumb_http_req *req = req_new(cls, conn);
     const char *q = uri ? strchr(uri, '?') : NULL;
-    if (!req || !q)
-        return req;
+    if (!q)
+        return NULL;
     size_t fields = 0; /* non-empty '&'-separated pieces */
     for (const char *p = q + 1; *p; p++)
         fields += *p != '&' && (p == q + 1 || p[-1] == '&');
-    if (fields > CRUMB__FORM_FIELDS_MAX) {
-        req->query_too_long = 1;
-        ((char *)q)[1] = '\0';
-    }
-    return req;
+    if (fields <= CRUMB__FORM_FIELDS_MAX)
+        return NULL;
+    ((char *)q)[1] = '\0';
+    return &query_cut;
 }
 
 static void
 on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
-    crumb__req_free(*con_cls);
+    if (*con_cls != &query_cut)
+        crumb__req_free(*con_cls);
     *con_cls = NULL;
 }
 
@@ -543,15 +548,13 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
            size_t *upload_data_size, void **con_cls)
 {
     crumb_http_req *req = *con_cls;
-    if (!req) {
-        req = *con_cls = req_new(cls, conn);
+    if (!req || *con_cls == &query_cut) {
+        int cut = *con_cls == &query_cut;
+        *con_cls = NULL;
+        req = *con_cls = req_new(cls, conn, url);
         if (!req)
             return MHD_NO;
-    }
-    if (!req->uri) {
-        req->uri = strdup(url ? url : "");
-        if (!req->uri)
-            return MHD_NO;
+        req->query_too_long = cut;
     }
     if (req->queued)
         return MHD_YES;
