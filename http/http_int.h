@@ -128,6 +128,7 @@ struct crumb_http_req {
     char *body;
     size_t body_len, body_cap;
     int too_large;
+    int query_too_long; /* over CRUMB__FORM_FIELDS_MAX query arguments */
     int queued;
     crumb_session *session;
     crumb_open_reason reason;

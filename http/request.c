@@ -1,4 +1,5 @@
 /* request.c - request fields: percent-decoding, forms, accessors. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,13 +22,14 @@ crumb__kv_add(crumb__kvlist *l, const char *name, size_t nlen,
         l->items = items;
         l->cap = cap;
     }
-    char *n = malloc(nlen + 1);
-    char *v = malloc(vlen + 1);
-    if (!n || !v) {
-        free(n);
-        free(v);
+    /* One block per pair: the value follows the name's NUL, so a pair
+     * costs one malloc and one free (crumb__kv_cleanup frees the name). */
+    if (nlen > SIZE_MAX / 2 - 2 || vlen > SIZE_MAX / 2 - 2)
         return CRUMB_ENOMEM;
-    }
+    char *n = malloc(nlen + vlen + 2);
+    if (!n)
+        return CRUMB_ENOMEM;
+    char *v = n + nlen + 1;
     memcpy(n, name, nlen);
     n[nlen] = '\0';
     memcpy(v, value, vlen);
@@ -50,10 +52,8 @@ crumb__kv_get(const crumb__kvlist *l, const char *name)
 void
 crumb__kv_cleanup(crumb__kvlist *l)
 {
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->items[i].name);
-        free(l->items[i].value);
-    }
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i].name); /* the value is in the same block */
     free(l->items);
     l->items = NULL;
     l->n = l->cap = 0;

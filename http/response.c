@@ -28,6 +28,7 @@ crumb__status_text(int status)
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
     case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
@@ -100,14 +101,18 @@ crumb_http_redirect(crumb_http_req *req, int status, const char *location)
           status == 307 || status == 308) ||
         !*location || !no_ctl(location))
         return CRUMB_EINVAL;
-    /* Drop a Location added earlier: a response has one. */
+    /* Drop a Location added earlier: a response has one. (A pair is
+     * one block, name then value: replace the pair, keep its place.) */
     for (size_t i = 0; i < req->headers.n; i++) {
         if (strcasecmp(req->headers.items[i].name, "Location") == 0) {
-            char *v = strdup(location);
-            if (!v)
-                return CRUMB_ENOMEM;
-            free(req->headers.items[i].value);
-            req->headers.items[i].value = v;
+            crumb__kvlist one = {0};
+            int rc = crumb__kv_add(&one, "Location", 8, location,
+                                   strlen(location));
+            if (rc != CRUMB_OK)
+                return rc;
+            free(req->headers.items[i].name);
+            req->headers.items[i] = one.items[0];
+            free(one.items);
             return crumb_http_respond(req, status, NULL, NULL, 0);
         }
     }

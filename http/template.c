@@ -50,7 +50,7 @@ buf_put(buf *b, const char *s, size_t len)
     if (b->oom)
         return;
     if (b->len + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
+        size_t cap = b->cap ? b->cap : 4096; /* a whole page, mostly */
         while (cap < b->len + len + 1)
             cap *= 2;
         char *p = realloc(b->p, cap);

@@ -155,13 +155,17 @@ shop_ctx(crumb_http_req *req, const char *title, int csrf)
     json_object_set_new(ctx, "logged_in",
                         json_boolean(s && crumb_session_contains(
                                               s, "_user_id")));
-    /* The nav's admin links; the pages themselves check roles again. */
-    crumb_user who;
-    memset(&who, 0, sizeof who);
-    snprintf(who.roles, sizeof who.roles, "%s",
-             s ? crumb_session_get_string(s, "_roles", "") : "");
-    json_object_set_new(ctx, "is_admin",
-                        json_boolean(crumb_user_has_role(&who, "admin")));
+    /* The nav's admin links; the pages themselves check roles again.
+     * Most visitors have no roles: no copy then. */
+    const char *roles = s ? crumb_session_get_string(s, "_roles", "") : "";
+    int admin = 0;
+    if (*roles) {
+        crumb_user who;
+        memset(&who, 0, sizeof who);
+        snprintf(who.roles, sizeof who.roles, "%s", roles);
+        admin = crumb_user_has_role(&who, "admin");
+    }
+    json_object_set_new(ctx, "is_admin", json_boolean(admin));
     if (csrf && s) {
         char token[CRUMB_CSRF_TOKEN_SIZE];
         if (crumb_csrf_token(s, token, sizeof(token)) == CRUMB_OK)

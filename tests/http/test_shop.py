@@ -607,6 +607,17 @@ def t_limits(port):
     r = c.request("POST", "/preferences", body='{"theme": "dark"}',
                   headers={"Content-Type": "application/json"})
     check("non-form body 415", r.status == 415, "%d" % r.status)
+    # Query arguments fill libmicrohttpd's per-connection pool: up to the
+    # field limit they are answered, past it refused at once (414), never
+    # left hanging until the connection times out.
+    for n, want in [(256, 200), (257, 414), (600, 414), (3000, 414)]:
+        t0 = time.time()
+        line = raw(port, b"GET /visits?" + b"&".join(
+            b"a%d=1" % i for i in range(n)) + b" HTTP/1.1\r\nHost: x\r\n"
+            b"Connection: close\r\n\r\n")
+        check("%d query arguments %d" % (n, want),
+              status_of(line) == want and time.time() - t0 < 5,
+              "%s in %.1fs" % (line[:40], time.time() - t0))
     r = c.get("/visits", headers={"Cookie": "session=" + "a" * 16384},
               cookies=False)
     check("16 KiB Cookie header 4xx", 400 <= r.status < 500,
