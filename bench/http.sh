@@ -7,13 +7,19 @@
 #   crumb-cookie    crumb-shop /visits, CRUMB_STORE=cookie
 #   crumb-sqlite    crumb-shop /visits, CRUMB_STORE=sqlite:PATH
 #   crumb-redis     crumb-shop /visits, CRUMB_STORE=redis://127.0.0.1:P/1
+#   crumb-sqlite-many, crumb-redis-many
+#                   the same, one session per wrk connection (below)
 #   flask-cookie    Flask + gunicorn (2 sync workers), Flask's cookie session
 #   flask-redis     the same with Flask-Session (Debian's 0.3.2) on Redis
 #   express-memory  Express + express-session, memory store
 #   express-redis   Express + express-session + connect-redis
 # Every /visits target gets a valid session cookie first and is checked to
 # count (two more GETs must give N and N+1); wrk then sends that cookie on
-# every request, so each request is a session read and write. A server that
+# every request, so each request is a session read and write: all the
+# connections on ONE session, every write conflicting with the others (the
+# worst case). The -many targets instead get CONNECTIONS sessions from
+# curl first and bench/sessions.lua gives each in-flight request its own
+# (wrk knows no connection identity; see that file). A server that
 # will not start (a store crumb-shop does not accept yet, a missing peer)
 # is reported "n/a" with the reason. Prints requests/s, p50 and p99 (the
 # median run of ROUNDS), ratios to nginx and to each peer, the targets, and
@@ -41,7 +47,7 @@ PERF_DIR=${PERF_DIR:-}
 PY=/usr/bin/python3
 SECRET=bench-secret-key-0123456789abcdef0123456789
 ALL="nginx-static mhd-hello crumb-healthz crumb-cookie crumb-sqlite \
-crumb-redis flask-cookie flask-redis express-memory express-redis"
+crumb-sqlite-many crumb-redis crumb-redis-many flask-cookie flask-redis express-memory express-redis"
 ONLY=${ONLY:-$ALL}
 
 secs() { # 10s, 1m, 500ms -> whole seconds, rounded up
@@ -151,6 +157,25 @@ session() {
 }
 
 
+# sessions NAME URL: CONNECTIONS more sessions from URL, one "Cookie: k=v"
+# line each in $TMP/NAME.cookies, for bench/sessions.lua
+sessions() {
+    local name=$1 url=$2 jar="$TMP/$1.many.jar" i
+    : >"$TMP/$name.cookies"
+    for i in $(seq "$CONNECTIONS"); do
+        rm -f "$jar"
+        curl -s -m 5 -c "$jar" -o /dev/null "$url"
+        awk -F'\t' 'NF == 7 && ($1 !~ /^#/ || $1 ~ /^#HttpOnly_/) {
+            printf "Cookie: %s=%s\n", $6, $7 }' "$jar" | head -1 \
+            >>"$TMP/$name.cookies"
+    done
+    i=$(sort -u "$TMP/$name.cookies" | wc -l)
+    if [ "$i" -ne "$CONNECTIONS" ]; then
+        na "$name" "$i distinct sessions from $url, not $CONNECTIONS"
+        return 1
+    fi
+}
+
 # ---------------------------------------------------------------- servers
 
 REDIS_PORT=""
@@ -226,18 +251,27 @@ shop() {
     up "$name" "$last_pid" "$port" /healthz || return 0
     URL[$name]="http://127.0.0.1:$port$path"
     [ "$path" = /visits ] || return 0
-    session "$name" "${URL[$name]}" || unset "URL[$name]"
+    session "$name" "${URL[$name]}" || { unset "URL[$name]"; return 0; }
+    case $name in
+    *-many) sessions "$name" "${URL[$name]}" || unset "URL[$name]" ;;
+    esac
 }
 wanted crumb-healthz && shop crumb-healthz cookie /healthz
 wanted crumb-cookie && shop crumb-cookie cookie
-wanted crumb-sqlite && shop crumb-sqlite "sqlite:$TMP/crumb-sqlite/sessions.db"
-if wanted crumb-redis; then
-    if [ -n "$REDIS_PORT" ]; then
-        shop crumb-redis "redis://127.0.0.1:$REDIS_PORT/1"
-    else
-        na crumb-redis "redis-server missing or not starting"
+for t in crumb-sqlite crumb-sqlite-many; do
+    wanted $t && shop $t "sqlite:$TMP/$t/sessions.db"
+done
+db=1
+for t in crumb-redis crumb-redis-many; do
+    if wanted $t; then
+        if [ -n "$REDIS_PORT" ]; then
+            shop $t "redis://127.0.0.1:$REDIS_PORT/$db"
+        else
+            na $t "redis-server missing or not starting"
+        fi
     fi
-fi
+    db=4 # flask-redis has 2, express-redis 3
+done
 
 # flask NAME [REDIS_URL]: gunicorn, 2 sync workers (its defaults otherwise)
 flask() {
@@ -329,10 +363,13 @@ cpu_ticks() {
 run_wrk() {
     local name=$1 round=$2 out="$TMP/$1.$2.wrk" hdr=() cmd
     [ -s "$TMP/$name.cookie" ] && hdr=(-H "$(cat "$TMP/$name.cookie")")
+    [ -s "$TMP/$name.cookies" ] && hdr=(-s bench/sessions.lua)
     cmd=(wrk -t"$THREADS" -c"$CONNECTIONS" --latency "${hdr[@]}")
+    local args=()
+    [ -s "$TMP/$name.cookies" ] && args=(-- "$TMP/$name.cookies" "$THREADS")
     if [ "$WARMUP" != 0 ]; then
         timeout $((WARM_S + 30)) "${cmd[@]}" -d"$WARMUP" "${URL[$name]}" \
-            >/dev/null || true
+            "${args[@]}" >/dev/null || true
     fi
     local perf_pid=""
     if [ -n "$PERF_DIR" ] && [ "${name#crumb-}" != "$name" ] &&
@@ -346,7 +383,7 @@ run_wrk() {
     local t0 t1
     t0=$(cpu_ticks "${SPID[$name]}")
     timeout $((RUN_S + 30)) "${cmd[@]}" -d"$DURATION" "${URL[$name]}" \
-        >"$out" || true
+        "${args[@]}" >"$out" || true
     t1=$(cpu_ticks "${SPID[$name]}")
     [ -n "$perf_pid" ] && { wait "$perf_pid" || true; }
     local rps p50 p99 errs cpu
@@ -361,12 +398,12 @@ run_wrk() {
         local why="no answer"
         kill -0 "${SPID[$name]}" 2>/dev/null ||
             why="server exited: $(tail -c 300 "$TMP/$name.log" | tail -1)"
-        printf '  %-15s round %d: FAILED (%s)\n' "$name" "$round" "$why"
+        printf '  %-17s round %d: FAILED (%s)\n' "$name" "$round" "$why"
         echo "round $round failed ($why)" >>"$TMP/$name.failed"
         [ -s "$TMP/$name.runs" ] || na "$name" "$why"
         return 0
     fi
-    printf '  %-15s round %d: %10s req/s  p50 %8s ms  p99 %8s ms' \
+    printf '  %-17s round %d: %10s req/s  p50 %8s ms  p99 %8s ms' \
         "$name" "$round" "${rps:-?}" "$p50" "$p99"
     printf '  cpu %7s us/req  %s\n' "${cpu:-nan}" "$errs"
     echo "${rps:-0} $p50 $p99 ${cpu:-nan} ${errs:-}" >>"$TMP/$name.runs"
@@ -402,29 +439,30 @@ ratio() { # ratio A B -> A/B with 2 decimals, or n/a
 }
 NGX=$(rps_of nginx-static)
 MHD=$(rps_of mhd-hello)
-printf '\n%-15s %10s %9s %9s %8s %8s %10s  %s\n' target req/s p50-ms \
+printf '\n%-17s %10s %9s %9s %8s %8s %10s  %s\n' target req/s p50-ms \
     p99-ms x-nginx x-mhd cpu-us/req check
 for t in $ALL; do
     wanted "$t" || continue
     if [ -s "$TMP/$t.med" ]; then
         read -r rps p50 p99 cpu errs <"$TMP/$t.med"
-        printf '%-15s %10s %9s %9s %8s %8s %10s  %s %s\n' "$t" "$rps" \
+        printf '%-17s %10s %9s %9s %8s %8s %10s  %s %s\n' "$t" "$rps" \
             "$p50" "$p99" "$(ratio "$rps" "$NGX")" "$(ratio "$rps" "$MHD")" \
             "$cpu" "$(cat "$TMP/$t.check" "$TMP/$t.failed" 2>/dev/null |
                 tr '\n' ' ')" "$errs"
     else
-        printf '%-15s %10s %9s %9s %8s %8s %10s  %s\n' "$t" n/a - - - - - \
+        printf '%-17s %10s %9s %9s %8s %8s %10s  %s\n' "$t" n/a - - - - - \
             "$(cat "$TMP/$t.na" 2>/dev/null || echo 'not run')"
     fi
 done
 
 PEERS="flask-cookie flask-redis express-memory express-redis"
-printf '\n%-15s' "ratio to peer"
+printf '\n%-17s' "ratio to peer"
 for p in $PEERS; do printf ' %15s' "$p"; done
 echo
-for t in crumb-cookie crumb-sqlite crumb-redis; do
+for t in crumb-cookie crumb-sqlite crumb-sqlite-many crumb-redis \
+    crumb-redis-many; do
     wanted "$t" || continue
-    printf '%-15s' "$t"
+    printf '%-17s' "$t"
     for p in $PEERS; do
         printf ' %15s' "$(ratio "$(rps_of "$t")" "$(rps_of "$p")")"
     done
@@ -435,7 +473,7 @@ done
 target() {
     local r
     r=$(ratio "$(rps_of "$1")" "$(rps_of "$2")")
-    printf '  %-13s / %-15s = %6s  (target >= %5s): ' "$1" "$2" "$r" "$3"
+    printf '  %-17s / %-15s = %6s  (target >= %5s): ' "$1" "$2" "$r" "$3"
     if [ "$r" = n/a ]; then
         echo "n/a"
     else
@@ -448,8 +486,10 @@ echo "targets (issues 3 and 4):"
 target crumb-cookie nginx-static 0.85
 target crumb-cookie flask-cookie 40
 target crumb-sqlite nginx-static 0.5
+target crumb-sqlite-many nginx-static 0.5
 target crumb-redis nginx-static 0.4
-for t in crumb-sqlite crumb-redis; do
+target crumb-redis-many nginx-static 0.4
+for t in crumb-sqlite crumb-sqlite-many crumb-redis crumb-redis-many; do
     target "$t" flask-redis 20
     target "$t" express-memory 20
     target "$t" express-redis 20

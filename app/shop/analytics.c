@@ -13,11 +13,12 @@
 
 /*
  * Recording: the HTTP layer's after hook, once a handler ran and the
- * session was saved, appends one event to the session's log with its
- * handle and the route's template: one store round trip, on a handle
- * borrowed from the interface's pool. Cookie sessions have no store: then
- * nothing is recorded and the page says so. A store that fails here costs
- * the page nothing (the event is lost, not the response).
+ * session was saved, queues one event of the session's log with its
+ * handle and the route's template; analytics_queue.c writes it from a
+ * background thread, so the page pays a copy, not a store round trip.
+ * Cookie sessions have no store: then nothing is recorded and the page
+ * says so. A store that fails there costs the page nothing (the event is
+ * lost, not the response).
  */
 
 #define ADMIN_PREFIX "/admin/analytics"
@@ -32,12 +33,7 @@ record(crumb_http_req *req, crumb_analytics_event kind, const char *tpl)
     const char *handle = crumb_session_handle(s);
     if (!handle[0])
         return; /* nothing stored: no session to follow */
-    crumb_store *st = crumb_iface_store_acquire(iface);
-    if (!st)
-        return;
-    (void)crumb_analytics_record(st, NULL, handle, kind, tpl,
-                                 crumb_iface_now(iface));
-    crumb_iface_store_release(iface, st);
+    shop_analytics_enqueue(handle, (int)kind, tpl, crumb_iface_now(iface));
 }
 
 void
@@ -101,6 +97,7 @@ build(crumb_http_req *req, crumb_analytics_report *r)
         crumb_http_error(req, 400, "since must be like 15m, 1h or 7d.");
         return 0;
     }
+    shop_analytics_flush(); /* what was queued so far counts */
     crumb_store *st = crumb_iface_store_acquire(iface);
     if (!st) {
         crumb_http_error(req, 503, "The session store is unreachable.");

@@ -81,6 +81,10 @@ run(shop_config *c)
         fprintf(stderr, "crumb-shop: %s\n", crumb_http_errmsg(h));
         goto out;
     }
+    if (shop_analytics_start(iface) != CRUMB_OK) {
+        fprintf(stderr, "crumb-shop: no analytics writer thread\n");
+        goto out;
+    }
     rc = crumb_http_start(h);
     if (rc != CRUMB_OK) {
         fprintf(stderr, "crumb-shop: %s\n", crumb_http_errmsg(h));
@@ -103,6 +107,7 @@ run(shop_config *c)
 out:
     shop_sweep_stop();
     crumb_http_free(h);
+    shop_analytics_stop(); /* after the last request, before the store */
     crumb_iface_free(iface);
     shop_accounts_cleanup();
     shop_users_cleanup();

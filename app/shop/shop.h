@@ -104,6 +104,14 @@ int shop_routes_analytics(crumb_http *h);
  * stored session), and one login event (@ok 1) or failed login (0). */
 void shop_analytics_after(crumb_http_req *req, void *ctx);
 void shop_analytics_login(crumb_http_req *req, int ok);
+/* analytics_queue.c: the events go through a bounded queue to one
+ * background writer (started only for a server-side store; stop writes
+ * what is left); flush waits until what was queued so far is written. */
+int shop_analytics_start(crumb_iface *iface);
+void shop_analytics_stop(void);
+void shop_analytics_enqueue(const char *handle, int kind, const char *tpl,
+                            int64_t at);
+void shop_analytics_flush(void);
 int shop_routes_accounts(crumb_http *h);
 int shop_routes_admin(crumb_http *h);
 

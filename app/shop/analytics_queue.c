@@ -1,0 +1,155 @@
+/* analytics_queue.c - analytics events written off the request path. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <crumb/analytics.h>
+#include <crumb/error.h>
+#include <crumb/iface.h>
+
+#include "shop.h"
+
+/*
+ * A request only copies its event (session handle, kind, template, time)
+ * into a bounded ring; one background thread takes up to BATCH events at a
+ * time and appends them on a single store handle borrowed from the
+ * interface's pool. Events keep the time of their request, so a late write
+ * counts in the right hour. When the ring is full the oldest event is
+ * dropped and counted (the page never waits for analytics); the drops are
+ * reported on stderr at shutdown, when the thread first writes what is
+ * left. shop_analytics_flush() waits until everything queued before the
+ * call is written (or dropped): the report pages call it, so what a
+ * session just did shows at once. One thread keeps each session's events
+ * in order.
+ */
+
+#define QUEUE_CAP 4096
+#define BATCH 256
+
+typedef struct event {
+    char handle[17];
+    char kind;
+    int64_t at;
+    char tpl[CRUMB_ANALYTICS_TEMPLATE_MAX + 1]; /* "" for the logins */
+} event;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER; /* the writer */
+static pthread_cond_t idle = PTHREAD_COND_INITIALIZER; /* the flushers */
+static event ring[QUEUE_CAP];
+static size_t head, len;
+static uint64_t queued, done, dropped, failed;
+static int running, stopping;
+static crumb_iface *queue_iface;
+static pthread_t writer;
+
+/* Writes @n events; a store that fails loses them, not the pages. */
+static void
+write_batch(const event *ev, size_t n)
+{
+    crumb_store *st = crumb_iface_store_acquire(queue_iface);
+    if (!st) {
+        failed += n;
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (crumb_analytics_record(
+                st, NULL, ev[i].handle, (crumb_analytics_event)ev[i].kind,
+                ev[i].tpl[0] ? ev[i].tpl : NULL, ev[i].at) != CRUMB_OK)
+            failed++;
+    crumb_iface_store_release(queue_iface, st);
+}
+
+static void *
+writer_main(void *arg)
+{
+    static event batch[BATCH]; /* only this thread touches it */
+    (void)arg;
+    pthread_mutex_lock(&lock);
+    for (;;) {
+        while (len == 0 && !stopping)
+            pthread_cond_wait(&wake, &lock);
+        if (len == 0)
+            break; /* stopping, and everything is written */
+        size_t n = 0;
+        while (n < BATCH && len > 0) {
+            batch[n++] = ring[head];
+            head = (head + 1) % QUEUE_CAP;
+            len--;
+        }
+        pthread_mutex_unlock(&lock);
+        write_batch(batch, n);
+        pthread_mutex_lock(&lock);
+        done += n;
+        pthread_cond_broadcast(&idle);
+    }
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+int
+shop_analytics_start(crumb_iface *iface)
+{
+    if (!crumb_iface_server_side(iface))
+        return CRUMB_OK; /* cookie sessions: nothing is recorded */
+    queue_iface = iface;
+    stopping = 0;
+    if (pthread_create(&writer, NULL, writer_main, NULL) != 0)
+        return CRUMB_ENOMEM;
+    running = 1;
+    return CRUMB_OK;
+}
+
+void
+shop_analytics_stop(void)
+{
+    if (!running)
+        return;
+    pthread_mutex_lock(&lock);
+    stopping = 1;
+    pthread_cond_signal(&wake);
+    pthread_mutex_unlock(&lock);
+    pthread_join(writer, NULL);
+    running = 0;
+    if (dropped || failed)
+        fprintf(stderr,
+                "crumb-shop: analytics: %llu events dropped (queue full), "
+                "%llu not written (store errors)\n",
+                (unsigned long long)dropped, (unsigned long long)failed);
+}
+
+void
+shop_analytics_enqueue(const char *handle, int kind, const char *tpl,
+                       int64_t at)
+{
+    if (!running || strlen(handle) >= sizeof ring[0].handle ||
+        (tpl && strlen(tpl) >= sizeof ring[0].tpl))
+        return;
+    pthread_mutex_lock(&lock);
+    if (len == QUEUE_CAP) { /* full: the oldest event goes */
+        head = (head + 1) % QUEUE_CAP;
+        len--;
+        dropped++;
+        done++;
+    }
+    event *e = &ring[(head + len) % QUEUE_CAP];
+    strcpy(e->handle, handle);
+    e->kind = (char)kind;
+    e->at = at;
+    strcpy(e->tpl, tpl ? tpl : "");
+    len++;
+    queued++;
+    pthread_cond_signal(&wake);
+    pthread_mutex_unlock(&lock);
+}
+
+void
+shop_analytics_flush(void)
+{
+    pthread_mutex_lock(&lock);
+    uint64_t target = queued;
+    while (running && done < target)
+        pthread_cond_wait(&idle, &lock);
+    pthread_mutex_unlock(&lock);
+}
