@@ -37,58 +37,32 @@
  * A handle belongs to one thread at a time.
  */
 
+#include "store/redis_int.h"
 #include "store/redis_scripts.h"
 
-#define PREFIX_MAX 64
-#define HEX_LEN (2 * CRUMB_STORE_KEY_LEN)
-#define SCAN_COUNT "500" /* keys per SCAN step */
-/* The longest key: prefix ":x:" name. */
-#define RKEY_MAX (PREFIX_MAX + 3 + CRUMB_STORE_NAME_MAX + 1)
-
-typedef struct rstore {
-    redisContext *c;
-    char host[256];
-    int port;
-    int db;
-    char prefix[PREFIX_MAX + 1];
-    struct timeval connect_tv;
-    struct timeval cmd_tv;
-    size_t max_data;
-    char sha[S_COUNT][41];
-} rstore;
-
-/* A command's arguments: pointers and lengths, numbers formatted into
- * room of their own. */
-typedef struct args {
-    int n;
-    const char *v[20];
-    size_t l[20];
-    char num[20][24];
-} args;
-
-static void
-arg_bytes(args *a, const void *p, size_t len)
+void
+crumb__rd_arg_bytes(args *a, const void *p, size_t len)
 {
     a->v[a->n] = p;
     a->l[a->n] = len;
     a->n++;
 }
 
-static void
-arg_str(args *a, const char *s)
+void
+crumb__rd_arg_str(args *a, const char *s)
 {
-    arg_bytes(a, s, strlen(s));
+    crumb__rd_arg_bytes(a, s, strlen(s));
 }
 
-static void
-arg_int(args *a, int64_t v)
+void
+crumb__rd_arg_int(args *a, int64_t v)
 {
     int len = snprintf(a->num[a->n], sizeof(a->num[0]), "%" PRId64, v);
-    arg_bytes(a, a->num[a->n], (size_t)len);
+    crumb__rd_arg_bytes(a, a->num[a->n], (size_t)len);
 }
 
-static void
-rkey(const rstore *r, char kind, const char *name, char *out)
+void
+crumb__rd_rkey(const rstore *r, char kind, const char *name, char *out)
 {
     snprintf(out, RKEY_MAX, "%s:%c:%s", r->prefix, kind, name);
 }
@@ -97,21 +71,19 @@ static void
 skey(const rstore *r, const unsigned char *key, char *out, char *hex)
 {
     crumb__store_hex(key, CRUMB_STORE_KEY_LEN, hex);
-    rkey(r, 's', hex, out);
+    crumb__rd_rkey(r, 's', hex, out);
 }
-
-static void drop(rstore *r);
 
 /* A transport failure: tell the breaker, drop the connection. */
 static void
 fail(rstore *r)
 {
     crumb__breaker_failed(r->host, r->port);
-    drop(r);
+    crumb__rd_drop(r);
 }
 
-static void
-drop(rstore *r)
+void
+crumb__rd_drop(rstore *r)
 {
     if (r->c)
         redisFree(r->c);
@@ -125,7 +97,7 @@ ensure(crumb_store *st, rstore *r)
         crumb_store_set_errmsg(st, "redis %s:%d: down (failing fast after "
                                    "a recent failure)",
                                r->host, r->port);
-        drop(r);
+        crumb__rd_drop(r);
         return CRUMB_EUNAVAIL;
     }
     if (r->c)
@@ -156,7 +128,7 @@ ensure(crumb_store *st, rstore *r)
             if (transport)
                 fail(r);
             else
-                drop(r);
+                crumb__rd_drop(r);
             return transport ? CRUMB_EUNAVAIL : CRUMB_ESTORE;
         }
     }
@@ -181,8 +153,8 @@ reply_error(crumb_store *st, const redisReply *rep)
 
 /* Send one command. Returns the reply (never an error reply) or NULL with
  * *rc set; a transport failure drops the connection. */
-static redisReply *
-run(crumb_store *st, rstore *r, args *a, int *rc)
+redisReply *
+crumb__rd_run(crumb_store *st, rstore *r, args *a, int *rc)
 {
     *rc = ensure(st, r);
     if (*rc != CRUMB_OK)
@@ -197,7 +169,7 @@ run(crumb_store *st, rstore *r, args *a, int *rc)
         if (*rc == CRUMB_EUNAVAIL)
             fail(r);
         else
-            drop(r);
+            crumb__rd_drop(r);
         return NULL;
     }
     crumb__breaker_ok(r->host, r->port);
@@ -210,10 +182,10 @@ run(crumb_store *st, rstore *r, args *a, int *rc)
 }
 
 /* Run script @id with @a holding its keys then its arguments (after the
- * three slots reserved by script_args()). EVALSHA first; on NOSCRIPT
+ * three slots reserved by crumb__rd_script_args()). EVALSHA first; on NOSCRIPT
  * (a restarted or flushed Redis), EVAL, which caches it again. */
-static redisReply *
-script(crumb_store *st, rstore *r, int id, args *a, int *rc)
+redisReply *
+crumb__rd_script(crumb_store *st, rstore *r, int id, args *a, int *rc)
 {
     a->v[0] = "EVALSHA";
     a->l[0] = 7;
@@ -230,7 +202,7 @@ script(crumb_store *st, rstore *r, int id, args *a, int *rc)
         a->l[0] = 4;
         a->v[1] = scripts[id];
         a->l[1] = strlen(scripts[id]);
-        return run(st, r, a, rc);
+        return crumb__rd_run(st, r, a, rc);
     }
     if (!rep) {
         crumb_store_set_errmsg(st, "redis %s:%d: %s", r->host, r->port,
@@ -250,16 +222,16 @@ script(crumb_store *st, rstore *r, int id, args *a, int *rc)
     return rep;
 }
 
-static void
-script_args(args *a, int nkeys)
+void
+crumb__rd_script_args(args *a, int nkeys)
 {
-    a->n = 2; /* EVALSHA sha, filled by script() */
-    arg_int(a, nkeys);
+    a->n = 2; /* EVALSHA sha, filled by crumb__rd_script() */
+    crumb__rd_arg_int(a, nkeys);
 }
 
 /* An integer reply, or CRUMB_ESTORE. */
-static int
-int_reply(crumb_store *st, redisReply *rep, long long *out)
+int
+crumb__rd_int_reply(crumb_store *st, redisReply *rep, long long *out)
 {
     int ok = rep->type == REDIS_REPLY_INTEGER;
     if (ok)
@@ -273,8 +245,8 @@ int_reply(crumb_store *st, redisReply *rep, long long *out)
 
 /* A decimal int64 as Redis returned it, strictly: no sign but '-', no
  * spaces, no trailing bytes. */
-static int
-parse_int(const redisReply *rep, int64_t *out)
+int
+crumb__rd_parse_int(const redisReply *rep, int64_t *out)
 {
     if (!rep || rep->type != REDIS_REPLY_STRING || rep->len == 0 ||
         rep->len > 20)
@@ -309,13 +281,13 @@ parse_text(const redisReply *rep, char *out, size_t max)
 static const char *
 parse_meta(redisReply **f, crumb_store_record *rec)
 {
-    if (!parse_int(f[0], &rec->version) || rec->version <= 0)
+    if (!crumb__rd_parse_int(f[0], &rec->version) || rec->version <= 0)
         return "version";
-    if (!parse_int(f[1], &rec->created))
+    if (!crumb__rd_parse_int(f[1], &rec->created))
         return "created";
-    if (!parse_int(f[2], &rec->last_seen))
+    if (!crumb__rd_parse_int(f[2], &rec->last_seen))
         return "last_seen";
-    if (!parse_int(f[3], &rec->expires_at) || rec->expires_at < 0)
+    if (!crumb__rd_parse_int(f[3], &rec->expires_at) || rec->expires_at < 0)
         return "expires_at";
     if (!parse_text(f[4], rec->user, CRUMB_STORE_USER_MAX))
         return "user";
@@ -445,7 +417,7 @@ rd_open(crumb_store *st, const char *uri, const crumb_store_options *o,
         rc = ensure(st, r);
     }
     if (rc != CRUMB_OK) {
-        drop(r);
+        crumb__rd_drop(r);
         free(r);
         return rc;
     }
@@ -457,7 +429,7 @@ static void
 rd_close(void *impl)
 {
     rstore *r = impl;
-    drop(r);
+    crumb__rd_drop(r);
     free(r);
 }
 
@@ -476,15 +448,15 @@ rd_load(crumb_store *st, const unsigned char *key, int64_t now,
     char k[RKEY_MAX], hex[HEX_LEN + 1];
     skey(r, key, k, hex);
     args a = {0};
-    arg_str(&a, "HMGET");
-    arg_str(&a, k);
+    crumb__rd_arg_str(&a, "HMGET");
+    crumb__rd_arg_str(&a, k);
     static const char *const fields[] = {"data", "version", "created",
                                          "last_seen", "expires_at", "user",
                                          "addr", "agent"};
     for (int i = 0; i < 8; i++)
-        arg_str(&a, fields[i]);
+        crumb__rd_arg_str(&a, fields[i]);
     int rc;
-    redisReply *rep = run(st, r, &a, &rc);
+    redisReply *rep = crumb__rd_run(st, r, &a, &rc);
     if (!rep)
         return rc;
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 8) {
@@ -533,27 +505,27 @@ rd_save(crumb_store *st, const unsigned char *key, crumb_store_record *rec,
     skey(r, key, k, hex);
     snprintf(up, sizeof(up), "%s:u:", r->prefix);
     args a;
-    script_args(&a, 1);
-    arg_str(&a, k);
-    arg_int(&a, expected);
-    arg_int(&a, now);
-    arg_bytes(&a, rec->len ? (const char *)rec->data : "", rec->len);
-    arg_int(&a, expected + 1);
-    arg_int(&a, rec->created);
-    arg_int(&a, rec->last_seen);
-    arg_int(&a, rec->expires_at);
-    arg_str(&a, rec->user);
-    arg_str(&a, rec->addr);
-    arg_str(&a, rec->agent);
-    arg_int(&a, rec->expires_at ? (rec->expires_at - now) * 1000 : 0);
-    arg_str(&a, hex);
-    arg_str(&a, up);
+    crumb__rd_script_args(&a, 1);
+    crumb__rd_arg_str(&a, k);
+    crumb__rd_arg_int(&a, expected);
+    crumb__rd_arg_int(&a, now);
+    crumb__rd_arg_bytes(&a, rec->len ? (const char *)rec->data : "", rec->len);
+    crumb__rd_arg_int(&a, expected + 1);
+    crumb__rd_arg_int(&a, rec->created);
+    crumb__rd_arg_int(&a, rec->last_seen);
+    crumb__rd_arg_int(&a, rec->expires_at);
+    crumb__rd_arg_str(&a, rec->user);
+    crumb__rd_arg_str(&a, rec->addr);
+    crumb__rd_arg_str(&a, rec->agent);
+    crumb__rd_arg_int(&a, rec->expires_at ? (rec->expires_at - now) * 1000 : 0);
+    crumb__rd_arg_str(&a, hex);
+    crumb__rd_arg_str(&a, up);
     int rc;
-    redisReply *rep = script(st, r, S_SAVE, &a, &rc);
+    redisReply *rep = crumb__rd_script(st, r, S_SAVE, &a, &rc);
     if (!rep)
         return rc;
     long long v;
-    rc = int_reply(st, rep, &v);
+    rc = crumb__rd_int_reply(st, rep, &v);
     if (rc != CRUMB_OK)
         return rc;
     return v == 1 ? CRUMB_OK : v == -2 ? CRUMB_ENOTFOUND : CRUMB_ECONFLICT;
@@ -567,16 +539,16 @@ rd_destroy(crumb_store *st, const unsigned char *key)
     skey(r, key, k, hex);
     snprintf(up, sizeof(up), "%s:u:", r->prefix);
     args a;
-    script_args(&a, 1);
-    arg_str(&a, k);
-    arg_str(&a, hex);
-    arg_str(&a, up);
+    crumb__rd_script_args(&a, 1);
+    crumb__rd_arg_str(&a, k);
+    crumb__rd_arg_str(&a, hex);
+    crumb__rd_arg_str(&a, up);
     int rc;
-    redisReply *rep = script(st, r, S_DESTROY, &a, &rc);
+    redisReply *rep = crumb__rd_script(st, r, S_DESTROY, &a, &rc);
     if (!rep)
         return rc;
     long long n;
-    rc = int_reply(st, rep, &n);
+    rc = crumb__rd_int_reply(st, rep, &n);
     return rc != CRUMB_OK ? rc : n ? CRUMB_OK : CRUMB_ENOTFOUND;
 }
 
@@ -589,19 +561,19 @@ rd_touch(crumb_store *st, const unsigned char *key, int64_t last_seen,
     skey(r, key, k, hex);
     snprintf(up, sizeof(up), "%s:u:", r->prefix);
     args a;
-    script_args(&a, 1);
-    arg_str(&a, k);
-    arg_int(&a, now);
-    arg_int(&a, last_seen);
-    arg_int(&a, expires_at);
-    arg_int(&a, expires_at ? (expires_at - now) * 1000 : 0);
-    arg_str(&a, up);
+    crumb__rd_script_args(&a, 1);
+    crumb__rd_arg_str(&a, k);
+    crumb__rd_arg_int(&a, now);
+    crumb__rd_arg_int(&a, last_seen);
+    crumb__rd_arg_int(&a, expires_at);
+    crumb__rd_arg_int(&a, expires_at ? (expires_at - now) * 1000 : 0);
+    crumb__rd_arg_str(&a, up);
     int rc;
-    redisReply *rep = script(st, r, S_TOUCH, &a, &rc);
+    redisReply *rep = crumb__rd_script(st, r, S_TOUCH, &a, &rc);
     if (!rep)
         return rc;
     long long n;
-    rc = int_reply(st, rep, &n);
+    rc = crumb__rd_int_reply(st, rep, &n);
     return rc != CRUMB_OK ? rc : n ? CRUMB_OK : CRUMB_ENOTFOUND;
 }
 
@@ -612,15 +584,15 @@ user_script(crumb_store *st, rstore *r, int id, const char *user,
             const char *arg1, size_t arg1_len, int *rc)
 {
     char uk[RKEY_MAX], sp[PREFIX_MAX + 4];
-    rkey(r, 'u', user, uk);
+    crumb__rd_rkey(r, 'u', user, uk);
     snprintf(sp, sizeof(sp), "%s:s:", r->prefix);
     args a;
-    script_args(&a, 1);
-    arg_str(&a, uk);
-    arg_bytes(&a, arg1, arg1_len);
-    arg_str(&a, sp);
-    arg_str(&a, user);
-    return script(st, r, id, &a, rc);
+    crumb__rd_script_args(&a, 1);
+    crumb__rd_arg_str(&a, uk);
+    crumb__rd_arg_bytes(&a, arg1, arg1_len);
+    crumb__rd_arg_str(&a, sp);
+    crumb__rd_arg_str(&a, user);
+    return crumb__rd_script(st, r, id, &a, rc);
 }
 
 static int
@@ -687,7 +659,7 @@ rd_destroy_user(crumb_store *st, const char *user,
     if (!rep)
         return rc;
     long long v;
-    rc = int_reply(st, rep, &v);
+    rc = crumb__rd_int_reply(st, rep, &v);
     if (rc == CRUMB_OK)
         *count = (size_t)v;
     return rc;
@@ -695,8 +667,8 @@ rd_destroy_user(crumb_store *st, const char *user,
 
 /* The SCAN pattern "P:x:*" for keys of @kind, with the glob characters
  * of the prefix escaped; returns the length of the literal "P:x:". */
-static size_t
-scan_pattern(const rstore *r, char kind, char *pattern)
+size_t
+crumb__rd_scan_pattern(const rstore *r, char kind, char *pattern)
 {
     size_t j = 0;
     for (const char *p = r->prefix; *p; p++) {
@@ -712,18 +684,18 @@ scan_pattern(const rstore *r, char kind, char *pattern)
 
 /* One SCAN step from @cursor (updated in place). Returns the reply, whose
  * element[1] is the array of keys, or NULL with *rc set. */
-static redisReply *
-scan_step(crumb_store *st, rstore *r, char *cursor, size_t cursor_size,
+redisReply *
+crumb__rd_scan_step(crumb_store *st, rstore *r, char *cursor, size_t cursor_size,
           const char *pattern, int *rc)
 {
     args a = {0};
-    arg_str(&a, "SCAN");
-    arg_str(&a, cursor);
-    arg_str(&a, "MATCH");
-    arg_str(&a, pattern);
-    arg_str(&a, "COUNT");
-    arg_str(&a, SCAN_COUNT);
-    redisReply *rep = run(st, r, &a, rc);
+    crumb__rd_arg_str(&a, "SCAN");
+    crumb__rd_arg_str(&a, cursor);
+    crumb__rd_arg_str(&a, "MATCH");
+    crumb__rd_arg_str(&a, pattern);
+    crumb__rd_arg_str(&a, "COUNT");
+    crumb__rd_arg_str(&a, SCAN_COUNT);
+    redisReply *rep = crumb__rd_run(st, r, &a, rc);
     if (!rep)
         return NULL;
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
@@ -748,13 +720,13 @@ rd_gc(crumb_store *st, int64_t now, size_t *removed)
 {
     rstore *r = crumb_store_impl(st);
     char pattern[2 * PREFIX_MAX + 8];
-    size_t plen = scan_pattern(r, 'u', pattern);
+    size_t plen = crumb__rd_scan_pattern(r, 'u', pattern);
     char nowbuf[24];
     int nl = snprintf(nowbuf, sizeof(nowbuf), "%" PRId64, now);
     char cursor[32] = "0";
     do {
         int rc;
-        redisReply *rep = scan_step(st, r, cursor, sizeof(cursor), pattern,
+        redisReply *rep = crumb__rd_scan_step(st, r, cursor, sizeof(cursor), pattern,
                                     &rc);
         if (!rep)
             return rc;
@@ -771,7 +743,7 @@ rd_gc(crumb_store *st, int64_t now, size_t *removed)
             redisReply *g = user_script(st, r, S_GC_USER, user, nowbuf,
                                         (size_t)nl, &rc);
             long long v = 0;
-            if (!g || (rc = int_reply(st, g, &v)) != CRUMB_OK) {
+            if (!g || (rc = crumb__rd_int_reply(st, g, &v)) != CRUMB_OK) {
                 freeReplyObject(rep);
                 return rc;
             }
@@ -807,10 +779,10 @@ list_batch(crumb_store *st, rstore *r, const redisReply *keys, size_t plen,
             !crumb__store_unhex(kr->str + plen, HEX_LEN, bin[sent]))
             continue;
         args a = {0};
-        arg_str(&a, "HMGET");
-        arg_bytes(&a, kr->str, kr->len);
+        crumb__rd_arg_str(&a, "HMGET");
+        crumb__rd_arg_bytes(&a, kr->str, kr->len);
         for (int f = 0; f < 7; f++)
-            arg_str(&a, fields[f]);
+            crumb__rd_arg_str(&a, fields[f]);
         if (redisAppendCommandArgv(r->c, a.n, a.v, a.l) != REDIS_OK) {
             rc = CRUMB_ENOMEM;
             break;
@@ -855,7 +827,7 @@ list_batch(crumb_store *st, rstore *r, const redisReply *keys, size_t plen,
         freeReplyObject(rep);
     }
     if (i < sent)
-        drop(r);
+        crumb__rd_drop(r);
     free(bin);
     return rc;
 }
@@ -869,12 +841,12 @@ rd_list_all(crumb_store *st, int64_t now, size_t limit,
 {
     rstore *r = crumb_store_impl(st);
     char pattern[2 * PREFIX_MAX + 8];
-    size_t plen = scan_pattern(r, 's', pattern);
+    size_t plen = crumb__rd_scan_pattern(r, 's', pattern);
     crumb__store_top top = {.limit = limit};
     char cursor[32] = "0";
     int rc = CRUMB_OK;
     do {
-        redisReply *rep = scan_step(st, r, cursor, sizeof(cursor), pattern,
+        redisReply *rep = crumb__rd_scan_step(st, r, cursor, sizeof(cursor), pattern,
                                     &rc);
         if (!rep)
             break;
@@ -890,257 +862,6 @@ rd_list_all(crumb_store *st, int64_t now, size_t limit,
     return CRUMB_OK;
 }
 
-static int
-rd_incr_counter(crumb_store *st, const char *name, int64_t delta,
-                int64_t window, int64_t now, int64_t *value)
-{
-    rstore *r = crumb_store_impl(st);
-    char k[RKEY_MAX];
-    rkey(r, 'c', name, k);
-    args a;
-    script_args(&a, 1);
-    arg_str(&a, k);
-    arg_int(&a, delta);
-    arg_int(&a, now);
-    arg_int(&a, window ? now + window : 0);
-    arg_int(&a, window * 1000);
-    int rc;
-    redisReply *rep = script(st, r, S_COUNTER, &a, &rc);
-    if (!rep)
-        return rc;
-    long long v;
-    rc = int_reply(st, rep, &v);
-    if (rc == CRUMB_OK)
-        *value = v;
-    return rc;
-}
-
-static int
-rd_kv_set(crumb_store *st, const char *name, const void *data, size_t len,
-          int64_t ttl, int64_t now)
-{
-    rstore *r = crumb_store_impl(st);
-    char k[RKEY_MAX];
-    rkey(r, 'k', name, k);
-    args a;
-    script_args(&a, 1);
-    arg_str(&a, k);
-    arg_bytes(&a, data, len);
-    arg_int(&a, ttl ? now + ttl : 0);
-    arg_int(&a, ttl * 1000);
-    int rc;
-    redisReply *rep = script(st, r, S_KV_SET, &a, &rc);
-    if (!rep)
-        return rc;
-    long long v;
-    return int_reply(st, rep, &v);
-}
-
-static int
-rd_kv_get(crumb_store *st, const char *name, int64_t now,
-          unsigned char **data, size_t *len)
-{
-    rstore *r = crumb_store_impl(st);
-    char k[RKEY_MAX];
-    rkey(r, 'k', name, k);
-    args a = {0};
-    arg_str(&a, "HMGET");
-    arg_str(&a, k);
-    arg_str(&a, "d");
-    arg_str(&a, "exp");
-    int rc;
-    redisReply *rep = run(st, r, &a, &rc);
-    if (!rep)
-        return rc;
-    int64_t exp = 0;
-    rc = CRUMB_ENOTFOUND;
-    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-        rep->element[0]->type == REDIS_REPLY_STRING &&
-        rep->element[0]->len <= r->max_data &&
-        parse_int(rep->element[1], &exp)) {
-        if (crumb__store_live(exp, now)) {
-            redisReply *d = rep->element[0];
-            *data = malloc(d->len + 1);
-            rc = *data ? CRUMB_OK : CRUMB_ENOMEM;
-            if (*data) {
-                memcpy(*data, d->str, d->len);
-                (*data)[d->len] = '\0';
-                *len = d->len;
-            }
-        }
-    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
-               rep->element[0]->type != REDIS_REPLY_NIL ||
-               rep->element[1]->type != REDIS_REPLY_NIL) {
-        crumb_store_set_errmsg(st, "corrupt kv entry %.40s; ignored", name);
-    }
-    freeReplyObject(rep);
-    return rc;
-}
-
-static int
-rd_kv_del(crumb_store *st, const char *name)
-{
-    rstore *r = crumb_store_impl(st);
-    char k[RKEY_MAX];
-    rkey(r, 'k', name, k);
-    args a = {0};
-    arg_str(&a, "DEL");
-    arg_str(&a, k);
-    int rc;
-    redisReply *rep = run(st, r, &a, &rc);
-    if (!rep)
-        return rc;
-    long long n;
-    rc = int_reply(st, rep, &n);
-    return rc != CRUMB_OK ? rc : n ? CRUMB_OK : CRUMB_ENOTFOUND;
-}
-
-static int
-rd_log_append(crumb_store *st, const char *name, const void *item,
-              size_t len, size_t cap, int64_t ttl, int64_t now)
-{
-    rstore *r = crumb_store_impl(st);
-    char k[RKEY_MAX];
-    rkey(r, 'l', name, k);
-    args a;
-    script_args(&a, 1);
-    arg_str(&a, k);
-    arg_bytes(&a, item, len);
-    arg_int(&a, now);
-    arg_int(&a, now + ttl);
-    arg_int(&a, (int64_t)cap);
-    arg_int(&a, ttl * 1000);
-    int rc;
-    redisReply *rep = script(st, r, S_LOG_APPEND, &a, &rc);
-    if (!rep)
-        return rc;
-    long long v;
-    return int_reply(st, rep, &v);
-}
-
-/* Hands the log in one LRANGE reply to @fn when it is live at @now and
- * well formed (a list of strings led by its expiry); else skips it. */
-static int
-log_visit(const redisReply *rep, const char *name, int64_t now,
-          crumb_store_item **items, size_t *cap, crumb_store_log_fn fn,
-          void *arg)
-{
-    int64_t exp;
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 ||
-        !parse_int(rep->element[0], &exp) || !crumb__store_live(exp, now))
-        return CRUMB_OK;
-    size_t n = rep->elements - 1;
-    if (n > *cap) {
-        crumb_store_item *t = realloc(*items, n * sizeof(*t));
-        if (!t)
-            return CRUMB_ENOMEM;
-        *items = t;
-        *cap = n;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const redisReply *e = rep->element[i + 1];
-        if (e->type != REDIS_REPLY_STRING || e->len == 0 ||
-            e->len > CRUMB_STORE_LOG_ITEM_MAX)
-            return CRUMB_OK;
-        (*items)[i].data = (const unsigned char *)e->str;
-        (*items)[i].len = e->len;
-    }
-    return fn(arg, name, *items, n);
-}
-
-/* The logs named in one SCAN step's @keys, read with one pipelined
- * LRANGE each. A transport failure drops the connection: replies may
- * be pending. */
-static int
-log_batch(crumb_store *st, rstore *r, const redisReply *keys, size_t plen,
-          int64_t now, crumb_store_log_fn fn, void *arg)
-{
-    size_t sent = 0, i;
-    int rc = CRUMB_OK;
-    char *sel = calloc(keys->elements ? keys->elements : 1, 1);
-    if (!sel)
-        return CRUMB_ENOMEM;
-    for (i = 0; i < keys->elements; i++) {
-        const redisReply *kr = keys->element[i];
-        if (kr->type != REDIS_REPLY_STRING || kr->len <= plen ||
-            kr->len - plen > CRUMB_STORE_NAME_MAX ||
-            memchr(kr->str, '\0', kr->len))
-            continue;
-        args a = {0};
-        arg_str(&a, "LRANGE");
-        arg_bytes(&a, kr->str, kr->len);
-        arg_str(&a, "0");
-        arg_str(&a, "-1");
-        if (redisAppendCommandArgv(r->c, a.n, a.v, a.l) != REDIS_OK) {
-            rc = CRUMB_ENOMEM;
-            break;
-        }
-        sel[i] = 1;
-        sent++;
-    }
-    crumb_store_item *items = NULL;
-    size_t cap = 0, got = 0;
-    for (i = 0; i < keys->elements && got < sent; i++) {
-        if (!sel[i])
-            continue;
-        redisReply *rep = NULL;
-        if (redisGetReply(r->c, (void **)&rep) != REDIS_OK || !rep) {
-            crumb_store_set_errmsg(st, "redis %s:%d: %s", r->host, r->port,
-                                   r->c->err == REDIS_ERR_IO &&
-                                           errno == EAGAIN
-                                       ? "timeout"
-                                       : r->c->errstr);
-            rc = CRUMB_EUNAVAIL;
-            break;
-        }
-        got++;
-        /* After a failure the remaining replies are still read, so the
-         * connection stays in step. */
-        if (rc == CRUMB_OK && rep->type != REDIS_REPLY_ERROR) {
-            const redisReply *kr = keys->element[i];
-            char name[CRUMB_STORE_NAME_MAX + 1];
-            memcpy(name, kr->str + plen, kr->len - plen);
-            name[kr->len - plen] = '\0';
-            rc = log_visit(rep, name, now, &items, &cap, fn, arg);
-        }
-        freeReplyObject(rep);
-    }
-    if (got < sent)
-        drop(r);
-    free(items);
-    free(sel);
-    return rc;
-}
-
-static int
-rd_log_scan(crumb_store *st, const char *prefix, int64_t now,
-            crumb_store_log_fn fn, void *arg)
-{
-    rstore *r = crumb_store_impl(st);
-    char pattern[2 * (PREFIX_MAX + CRUMB_STORE_NAME_MAX) + 8];
-    size_t plen = scan_pattern(r, 'l', pattern);
-    /* scan_pattern() wrote "P:l:*" with P escaped: put the escaped
-     * prefix before the final '*'. */
-    size_t j = strlen(pattern) - 1;
-    for (const char *p = prefix; *p; p++) {
-        if (strchr("*?[]\\", *p))
-            pattern[j++] = '\\';
-        pattern[j++] = *p;
-    }
-    memcpy(pattern + j, "*", 2);
-    char cursor[32] = "0";
-    int rc = CRUMB_OK;
-    do {
-        redisReply *rep = scan_step(st, r, cursor, sizeof(cursor), pattern,
-                                    &rc);
-        if (!rep)
-            break;
-        rc = log_batch(st, r, rep->element[1], plen, now, fn, arg);
-        freeReplyObject(rep);
-    } while (rc == CRUMB_OK && strcmp(cursor, "0") != 0);
-    return rc;
-}
-
 const crumb_store_ops crumb__store_redis_ops = {
     .version = CRUMB_STORE_OPS_VERSION,
     .scheme = "redis",
@@ -1153,11 +874,11 @@ const crumb_store_ops crumb__store_redis_ops = {
     .list_user = rd_list_user,
     .destroy_user = rd_destroy_user,
     .gc = rd_gc,
-    .incr_counter = rd_incr_counter,
-    .kv_set = rd_kv_set,
-    .kv_get = rd_kv_get,
-    .kv_del = rd_kv_del,
+    .incr_counter = crumb__rd_incr_counter,
+    .kv_set = crumb__rd_kv_set,
+    .kv_get = crumb__rd_kv_get,
+    .kv_del = crumb__rd_kv_del,
     .list_all = rd_list_all,
-    .log_append = rd_log_append,
-    .log_scan = rd_log_scan,
+    .log_append = crumb__rd_log_append,
+    .log_scan = crumb__rd_log_scan,
 };

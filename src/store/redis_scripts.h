@@ -4,8 +4,6 @@
 
 /* Each runs atomically on the server; ARGV strings are written by
  * redis.c, and every field read back is checked again there. */
-enum { S_SAVE, S_TOUCH, S_DESTROY, S_DESTROY_USER, S_LIST, S_GC_USER,
-       S_COUNTER, S_KV_SET, S_LOG_APPEND, S_COUNT };
 
 #define LIVE_FN                                                              \
     "local function live(v, e, now)\n"                                       \

@@ -1,0 +1,261 @@
+/* redis_kv.c - the redis store's counters, kv values and capped logs
+ * (keys P:c:, P:k:, P:l:; see redis.c for the layout). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/redis_int.h"
+#include "store/store_int.h"
+
+int
+crumb__rd_incr_counter(crumb_store *st, const char *name, int64_t delta,
+                int64_t window, int64_t now, int64_t *value)
+{
+    rstore *r = crumb_store_impl(st);
+    char k[RKEY_MAX];
+    crumb__rd_rkey(r, 'c', name, k);
+    args a;
+    crumb__rd_script_args(&a, 1);
+    crumb__rd_arg_str(&a, k);
+    crumb__rd_arg_int(&a, delta);
+    crumb__rd_arg_int(&a, now);
+    crumb__rd_arg_int(&a, window ? now + window : 0);
+    crumb__rd_arg_int(&a, window * 1000);
+    int rc;
+    redisReply *rep = crumb__rd_script(st, r, S_COUNTER, &a, &rc);
+    if (!rep)
+        return rc;
+    long long v;
+    rc = crumb__rd_int_reply(st, rep, &v);
+    if (rc == CRUMB_OK)
+        *value = v;
+    return rc;
+}
+
+int
+crumb__rd_kv_set(crumb_store *st, const char *name, const void *data, size_t len,
+          int64_t ttl, int64_t now)
+{
+    rstore *r = crumb_store_impl(st);
+    char k[RKEY_MAX];
+    crumb__rd_rkey(r, 'k', name, k);
+    args a;
+    crumb__rd_script_args(&a, 1);
+    crumb__rd_arg_str(&a, k);
+    crumb__rd_arg_bytes(&a, data, len);
+    crumb__rd_arg_int(&a, ttl ? now + ttl : 0);
+    crumb__rd_arg_int(&a, ttl * 1000);
+    int rc;
+    redisReply *rep = crumb__rd_script(st, r, S_KV_SET, &a, &rc);
+    if (!rep)
+        return rc;
+    long long v;
+    return crumb__rd_int_reply(st, rep, &v);
+}
+
+int
+crumb__rd_kv_get(crumb_store *st, const char *name, int64_t now,
+          unsigned char **data, size_t *len)
+{
+    rstore *r = crumb_store_impl(st);
+    char k[RKEY_MAX];
+    crumb__rd_rkey(r, 'k', name, k);
+    args a = {0};
+    crumb__rd_arg_str(&a, "HMGET");
+    crumb__rd_arg_str(&a, k);
+    crumb__rd_arg_str(&a, "d");
+    crumb__rd_arg_str(&a, "exp");
+    int rc;
+    redisReply *rep = crumb__rd_run(st, r, &a, &rc);
+    if (!rep)
+        return rc;
+    int64_t exp = 0;
+    rc = CRUMB_ENOTFOUND;
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+        rep->element[0]->type == REDIS_REPLY_STRING &&
+        rep->element[0]->len <= r->max_data &&
+        crumb__rd_parse_int(rep->element[1], &exp)) {
+        if (crumb__store_live(exp, now)) {
+            redisReply *d = rep->element[0];
+            *data = malloc(d->len + 1);
+            rc = *data ? CRUMB_OK : CRUMB_ENOMEM;
+            if (*data) {
+                memcpy(*data, d->str, d->len);
+                (*data)[d->len] = '\0';
+                *len = d->len;
+            }
+        }
+    } else if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+               rep->element[0]->type != REDIS_REPLY_NIL ||
+               rep->element[1]->type != REDIS_REPLY_NIL) {
+        crumb_store_set_errmsg(st, "corrupt kv entry %.40s; ignored", name);
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
+int
+crumb__rd_kv_del(crumb_store *st, const char *name)
+{
+    rstore *r = crumb_store_impl(st);
+    char k[RKEY_MAX];
+    crumb__rd_rkey(r, 'k', name, k);
+    args a = {0};
+    crumb__rd_arg_str(&a, "DEL");
+    crumb__rd_arg_str(&a, k);
+    int rc;
+    redisReply *rep = crumb__rd_run(st, r, &a, &rc);
+    if (!rep)
+        return rc;
+    long long n;
+    rc = crumb__rd_int_reply(st, rep, &n);
+    return rc != CRUMB_OK ? rc : n ? CRUMB_OK : CRUMB_ENOTFOUND;
+}
+
+int
+crumb__rd_log_append(crumb_store *st, const char *name, const void *item,
+              size_t len, size_t cap, int64_t ttl, int64_t now)
+{
+    rstore *r = crumb_store_impl(st);
+    char k[RKEY_MAX];
+    crumb__rd_rkey(r, 'l', name, k);
+    args a;
+    crumb__rd_script_args(&a, 1);
+    crumb__rd_arg_str(&a, k);
+    crumb__rd_arg_bytes(&a, item, len);
+    crumb__rd_arg_int(&a, now);
+    crumb__rd_arg_int(&a, now + ttl);
+    crumb__rd_arg_int(&a, (int64_t)cap);
+    crumb__rd_arg_int(&a, ttl * 1000);
+    int rc;
+    redisReply *rep = crumb__rd_script(st, r, S_LOG_APPEND, &a, &rc);
+    if (!rep)
+        return rc;
+    long long v;
+    return crumb__rd_int_reply(st, rep, &v);
+}
+
+/* Hands the log in one LRANGE reply to @fn when it is live at @now and
+ * well formed (a list of strings led by its expiry); else skips it. */
+static int
+log_visit(const redisReply *rep, const char *name, int64_t now,
+          crumb_store_item **items, size_t *cap, crumb_store_log_fn fn,
+          void *arg)
+{
+    int64_t exp;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 2 ||
+        !crumb__rd_parse_int(rep->element[0], &exp) || !crumb__store_live(exp, now))
+        return CRUMB_OK;
+    size_t n = rep->elements - 1;
+    if (n > *cap) {
+        crumb_store_item *t = realloc(*items, n * sizeof(*t));
+        if (!t)
+            return CRUMB_ENOMEM;
+        *items = t;
+        *cap = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *e = rep->element[i + 1];
+        if (e->type != REDIS_REPLY_STRING || e->len == 0 ||
+            e->len > CRUMB_STORE_LOG_ITEM_MAX)
+            return CRUMB_OK;
+        (*items)[i].data = (const unsigned char *)e->str;
+        (*items)[i].len = e->len;
+    }
+    return fn(arg, name, *items, n);
+}
+
+/* The logs named in one SCAN step's @keys, read with one pipelined
+ * LRANGE each. A transport failure drops the connection: replies may
+ * be pending. */
+static int
+log_batch(crumb_store *st, rstore *r, const redisReply *keys, size_t plen,
+          int64_t now, crumb_store_log_fn fn, void *arg)
+{
+    size_t sent = 0, i;
+    int rc = CRUMB_OK;
+    char *sel = calloc(keys->elements ? keys->elements : 1, 1);
+    if (!sel)
+        return CRUMB_ENOMEM;
+    for (i = 0; i < keys->elements; i++) {
+        const redisReply *kr = keys->element[i];
+        if (kr->type != REDIS_REPLY_STRING || kr->len <= plen ||
+            kr->len - plen > CRUMB_STORE_NAME_MAX ||
+            memchr(kr->str, '\0', kr->len))
+            continue;
+        args a = {0};
+        crumb__rd_arg_str(&a, "LRANGE");
+        crumb__rd_arg_bytes(&a, kr->str, kr->len);
+        crumb__rd_arg_str(&a, "0");
+        crumb__rd_arg_str(&a, "-1");
+        if (redisAppendCommandArgv(r->c, a.n, a.v, a.l) != REDIS_OK) {
+            rc = CRUMB_ENOMEM;
+            break;
+        }
+        sel[i] = 1;
+        sent++;
+    }
+    crumb_store_item *items = NULL;
+    size_t cap = 0, got = 0;
+    for (i = 0; i < keys->elements && got < sent; i++) {
+        if (!sel[i])
+            continue;
+        redisReply *rep = NULL;
+        if (redisGetReply(r->c, (void **)&rep) != REDIS_OK || !rep) {
+            crumb_store_set_errmsg(st, "redis %s:%d: %s", r->host, r->port,
+                                   r->c->err == REDIS_ERR_IO &&
+                                           errno == EAGAIN
+                                       ? "timeout"
+                                       : r->c->errstr);
+            rc = CRUMB_EUNAVAIL;
+            break;
+        }
+        got++;
+        /* After a failure the remaining replies are still read, so the
+         * connection stays in step. */
+        if (rc == CRUMB_OK && rep->type != REDIS_REPLY_ERROR) {
+            const redisReply *kr = keys->element[i];
+            char name[CRUMB_STORE_NAME_MAX + 1];
+            memcpy(name, kr->str + plen, kr->len - plen);
+            name[kr->len - plen] = '\0';
+            rc = log_visit(rep, name, now, &items, &cap, fn, arg);
+        }
+        freeReplyObject(rep);
+    }
+    if (got < sent)
+        crumb__rd_drop(r);
+    free(items);
+    free(sel);
+    return rc;
+}
+
+int
+crumb__rd_log_scan(crumb_store *st, const char *prefix, int64_t now,
+            crumb_store_log_fn fn, void *arg)
+{
+    rstore *r = crumb_store_impl(st);
+    char pattern[2 * (PREFIX_MAX + CRUMB_STORE_NAME_MAX) + 8];
+    size_t plen = crumb__rd_scan_pattern(r, 'l', pattern);
+    /* crumb__rd_scan_pattern() wrote "P:l:*" with P escaped: put the escaped
+     * prefix before the final '*'. */
+    size_t j = strlen(pattern) - 1;
+    for (const char *p = prefix; *p; p++) {
+        if (strchr("*?[]\\", *p))
+            pattern[j++] = '\\';
+        pattern[j++] = *p;
+    }
+    memcpy(pattern + j, "*", 2);
+    char cursor[32] = "0";
+    int rc = CRUMB_OK;
+    do {
+        redisReply *rep = crumb__rd_scan_step(st, r, cursor, sizeof(cursor), pattern,
+                                    &rc);
+        if (!rep)
+            break;
+        rc = log_batch(st, r, rep->element[1], plen, now, fn, arg);
+        freeReplyObject(rep);
+    } while (rc == CRUMB_OK && strcmp(cursor, "0") != 0);
+    return rc;
+}
