@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/sqlite_int.h"
 #include "store/store_int.h"
 
 /*
@@ -37,37 +38,6 @@
  * processes still wait through the busy timeout.
  */
 
-enum {
-    Q_BEGIN,
-    Q_COMMIT,
-    Q_ROLLBACK,
-    Q_LOAD,
-    Q_CURRENT,
-    Q_UPSERT,
-    Q_UPDATE,
-    Q_UPDATE_ALL,
-    Q_DESTROY,
-    Q_TOUCH,
-    Q_LIST,
-    Q_LIST_ALL,
-    Q_DESTROY_USER,
-    Q_GC_SESSIONS,
-    Q_GC_KV,
-    Q_GC_COUNTERS,
-    Q_COUNTER,
-    Q_KV_SET,
-    Q_KV_GET,
-    Q_KV_DEL,
-    Q_LOG_HEAD,
-    Q_LOG_CLEAR,
-    Q_LOG_SET_HEAD,
-    Q_LOG_ADD,
-    Q_LOG_TRIM,
-    Q_LOG_SCAN,
-    Q_GC_LOG_ITEMS,
-    Q_GC_LOG_HEADS,
-    Q_COUNT
-};
 
 static const char *const queries[Q_COUNT] = {
     [Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -166,13 +136,13 @@ static const char logs_schema[] =
 
 /* The in-process write lock of one database file, by device and inode,
  * shared by every handle open on it and freed with the last one. */
-typedef struct wlock {
+struct wlock {
     struct wlock *next;
     dev_t dev;
     ino_t ino;
     int refs;
     pthread_mutex_t m;
-} wlock;
+};
 
 static wlock *wlocks;
 static pthread_mutex_t wlocks_guard = PTHREAD_MUTEX_INITIALIZER;
@@ -225,16 +195,10 @@ wlock_put(wlock *w)
     pthread_mutex_unlock(&wlocks_guard);
 }
 
-typedef struct sqstore {
-    sqlite3 *db;
-    wlock *wl; /* NULL for :memory: */
-    sqlite3_stmt *q[Q_COUNT];
-    size_t max_data;
-} sqstore;
 
 /* SQLite's result as a crumb status, with SQLite's message on @st. */
-static int
-db_error(crumb_store *st, sqstore *s, int src, const char *what)
+int
+crumb__sq_db_error(crumb_store *st, sqstore *s, int src, const char *what)
 {
     crumb_store_set_errmsg(st, "sqlite %s: %s", what, sqlite3_errmsg(s->db));
     switch (src & 0xff) {
@@ -250,15 +214,15 @@ db_error(crumb_store *st, sqstore *s, int src, const char *what)
 
 /* The cached statement @id, reset with its bindings cleared, prepared on
  * first use. NULL on failure (message set). */
-static sqlite3_stmt *
-stmt(crumb_store *st, sqstore *s, int id)
+sqlite3_stmt *
+crumb__sq_stmt(crumb_store *st, sqstore *s, int id)
 {
     if (!s->q[id]) {
         int rc = sqlite3_prepare_v3(s->db, queries[id], -1,
                                     SQLITE_PREPARE_PERSISTENT, &s->q[id],
                                     NULL);
         if (rc != SQLITE_OK) {
-            db_error(st, s, rc, "prepare");
+            crumb__sq_db_error(st, s, rc, "prepare");
             return NULL;
         }
     }
@@ -268,36 +232,36 @@ stmt(crumb_store *st, sqstore *s, int id)
 }
 
 /* Run a statement without rows (BEGIN, COMMIT, DELETE...). */
-static int
-exec_stmt(crumb_store *st, sqstore *s, sqlite3_stmt *q, const char *what)
+int
+crumb__sq_exec_stmt(crumb_store *st, sqstore *s, sqlite3_stmt *q, const char *what)
 {
     int rc = sqlite3_step(q);
     sqlite3_reset(q);
     if (rc != SQLITE_DONE)
-        return db_error(st, s, rc, what);
+        return crumb__sq_db_error(st, s, rc, what);
     return CRUMB_OK;
 }
 
-static int
-exec_id(crumb_store *st, sqstore *s, int id)
+int
+crumb__sq_exec_id(crumb_store *st, sqstore *s, int id)
 {
-    sqlite3_stmt *q = stmt(st, s, id);
-    return q ? exec_stmt(st, s, q, queries[id]) : CRUMB_ESTORE;
+    sqlite3_stmt *q = crumb__sq_stmt(st, s, id);
+    return q ? crumb__sq_exec_stmt(st, s, q, queries[id]) : CRUMB_ESTORE;
 }
 
-static void
-rollback(crumb_store *st, sqstore *s)
+void
+crumb__sq_rollback(crumb_store *st, sqstore *s)
 {
     char keep[CRUMB__STORE_ERRMSG_MAX];
     memcpy(keep, st->errmsg, sizeof(keep));
-    exec_id(st, s, Q_ROLLBACK);
+    crumb__sq_exec_id(st, s, Q_ROLLBACK);
     memcpy(st->errmsg, keep, sizeof(keep));
 }
 
 /* Copy a TEXT column into a record field after checking it: the file may
  * have been written by something else. Returns 0 when it does not fit. */
-static int
-text_col(sqlite3_stmt *q, int col, char *out, size_t max)
+int
+crumb__sq_text_col(sqlite3_stmt *q, int col, char *out, size_t max)
 {
     if (sqlite3_column_type(q, col) != SQLITE_TEXT)
         return 0;
@@ -310,8 +274,8 @@ text_col(sqlite3_stmt *q, int col, char *out, size_t max)
     return 1;
 }
 
-static int
-int_col(sqlite3_stmt *q, int col, int64_t *out)
+int
+crumb__sq_int_col(sqlite3_stmt *q, int col, int64_t *out)
 {
     if (sqlite3_column_type(q, col) != SQLITE_INTEGER)
         return 0;
@@ -325,25 +289,25 @@ int_col(sqlite3_stmt *q, int col, int64_t *out)
 static const char *
 meta_cols(sqlite3_stmt *q, int c, crumb_store_record *rec)
 {
-    if (!int_col(q, c, &rec->version) || rec->version <= 0)
+    if (!crumb__sq_int_col(q, c, &rec->version) || rec->version <= 0)
         return "version";
-    if (!int_col(q, c + 1, &rec->created))
+    if (!crumb__sq_int_col(q, c + 1, &rec->created))
         return "created";
-    if (!int_col(q, c + 2, &rec->last_seen))
+    if (!crumb__sq_int_col(q, c + 2, &rec->last_seen))
         return "last_seen";
-    if (!int_col(q, c + 3, &rec->expires_at) || rec->expires_at < 0)
+    if (!crumb__sq_int_col(q, c + 3, &rec->expires_at) || rec->expires_at < 0)
         return "expires_at";
-    if (!text_col(q, c + 4, rec->user, CRUMB_STORE_USER_MAX))
+    if (!crumb__sq_text_col(q, c + 4, rec->user, CRUMB_STORE_USER_MAX))
         return "user";
-    if (!text_col(q, c + 5, rec->addr, CRUMB_STORE_ADDR_MAX))
+    if (!crumb__sq_text_col(q, c + 5, rec->addr, CRUMB_STORE_ADDR_MAX))
         return "addr";
-    if (!text_col(q, c + 6, rec->agent, CRUMB_STORE_AGENT_MAX))
+    if (!crumb__sq_text_col(q, c + 6, rec->agent, CRUMB_STORE_AGENT_MAX))
         return "agent";
     return NULL;
 }
 
-static void
-corrupt(crumb_store *st, const unsigned char *key, const char *field)
+void
+crumb__sq_corrupt(crumb_store *st, const unsigned char *key, const char *field)
 {
     char hex[17];
     crumb__store_hex(key, 8, hex);
@@ -383,7 +347,7 @@ sq_open(crumb_store *st, const char *uri, const crumb_store_options *o,
     int crc = CRUMB_ESTORE;
     if (rc != SQLITE_OK) {
         if (s->db)
-            db_error(st, s, rc, "open");
+            crumb__sq_db_error(st, s, rc, "open");
         else
             crumb_store_set_errmsg(st, "sqlite open: out of memory");
         goto fail;
@@ -411,7 +375,7 @@ sq_open(crumb_store *st, const char *uri, const crumb_store_options *o,
             break;
     }
     if (rc != SQLITE_ROW) {
-        crc = db_error(st, s, rc, "journal_mode");
+        crc = crumb__sq_db_error(st, s, rc, "journal_mode");
         sqlite3_finalize(q);
         goto fail;
     }
@@ -428,7 +392,7 @@ sq_open(crumb_store *st, const char *uri, const crumb_store_options *o,
                                  : "PRAGMA synchronous = NORMAL",
                       NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        crc = db_error(st, s, rc, "synchronous");
+        crc = crumb__sq_db_error(st, s, rc, "synchronous");
         goto fail;
     }
     /* A checkpoint every 10,000 pages (40 MB of WAL at most) rather than
@@ -437,7 +401,7 @@ sq_open(crumb_store *st, const char *uri, const crumb_store_options *o,
     rc = sqlite3_exec(s->db, "PRAGMA wal_autocheckpoint = 10000", NULL, NULL,
                       NULL);
     if (rc != SQLITE_OK) {
-        crc = db_error(st, s, rc, "wal_autocheckpoint");
+        crc = crumb__sq_db_error(st, s, rc, "wal_autocheckpoint");
         goto fail;
     }
 
@@ -445,7 +409,7 @@ sq_open(crumb_store *st, const char *uri, const crumb_store_options *o,
      * a new file at the same moment. */
     rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        crc = db_error(st, s, rc, "begin");
+        crc = crumb__sq_db_error(st, s, rc, "begin");
         goto fail;
     }
     int version = -1;
@@ -458,7 +422,7 @@ sq_open(crumb_store *st, const char *uri, const crumb_store_options *o,
     if (version >= 0 && version <= 1 && rc == SQLITE_OK)
         rc = sqlite3_exec(s->db, logs_schema, NULL, NULL, NULL);
     if (version < 0 || rc != SQLITE_OK) {
-        crc = db_error(st, s, rc, "schema");
+        crc = crumb__sq_db_error(st, s, rc, "schema");
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         goto fail;
     }
@@ -470,7 +434,7 @@ sq_open(crumb_store *st, const char *uri, const crumb_store_options *o,
     }
     rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        crc = db_error(st, s, rc, "commit");
+        crc = crumb__sq_db_error(st, s, rc, "commit");
         goto fail;
     }
     if (strcmp(path, ":memory:") != 0)
@@ -494,15 +458,15 @@ sq_close(void *impl)
     free(s);
 }
 
-static void
-write_begin(sqstore *s)
+void
+crumb__sq_write_begin(sqstore *s)
 {
     if (s->wl)
         pthread_mutex_lock(&s->wl->m);
 }
 
-static void
-write_end(sqstore *s)
+void
+crumb__sq_write_end(sqstore *s)
 {
     if (s->wl)
         pthread_mutex_unlock(&s->wl->m);
@@ -513,7 +477,7 @@ sq_load(crumb_store *st, const unsigned char *key, int64_t now,
         crumb_store_record *rec)
 {
     sqstore *s = crumb_store_impl(st);
-    sqlite3_stmt *q = stmt(st, s, Q_LOAD);
+    sqlite3_stmt *q = crumb__sq_stmt(st, s, Q_LOAD);
     if (!q)
         return CRUMB_ESTORE;
     sqlite3_bind_blob(q, 1, key, CRUMB_STORE_KEY_LEN, SQLITE_STATIC);
@@ -523,7 +487,7 @@ sq_load(crumb_store *st, const unsigned char *key, int64_t now,
         return CRUMB_ENOTFOUND;
     }
     if (rc != SQLITE_ROW) {
-        rc = db_error(st, s, rc, "load");
+        rc = crumb__sq_db_error(st, s, rc, "load");
         sqlite3_reset(q);
         return rc;
     }
@@ -535,7 +499,7 @@ sq_load(crumb_store *st, const unsigned char *key, int64_t now,
     if (bad) {
         sqlite3_reset(q);
         memset(rec, 0, sizeof(*rec));
-        corrupt(st, key, bad);
+        crumb__sq_corrupt(st, key, bad);
         return CRUMB_ENOTFOUND;
     }
     if (!crumb__store_live(rec->expires_at, now)) {
@@ -565,10 +529,10 @@ save_locked(crumb_store *st, const unsigned char *key,
             crumb_store_record *rec, int64_t expected, int64_t now)
 {
     sqstore *s = crumb_store_impl(st);
-    int rc = exec_id(st, s, Q_BEGIN);
+    int rc = crumb__sq_exec_id(st, s, Q_BEGIN);
     if (rc != CRUMB_OK)
         return rc;
-    sqlite3_stmt *q = stmt(st, s, Q_CURRENT);
+    sqlite3_stmt *q = crumb__sq_stmt(st, s, Q_CURRENT);
     if (!q) {
         rc = CRUMB_ESTORE;
         goto out;
@@ -585,7 +549,7 @@ save_locked(crumb_store *st, const unsigned char *key,
                crumb__store_live(cur.expires_at, now);
         version = cur.version;
     } else if (src != SQLITE_DONE) {
-        rc = db_error(st, s, src, "read version");
+        rc = crumb__sq_db_error(st, s, src, "read version");
     }
     sqlite3_reset(q);
     if (rc != CRUMB_OK)
@@ -605,7 +569,7 @@ save_locked(crumb_store *st, const unsigned char *key,
                         strcmp(cur.user, rec->user) == 0
                     ? Q_UPDATE
                     : Q_UPDATE_ALL;
-    q = stmt(st, s, which);
+    q = crumb__sq_stmt(st, s, which);
     if (!q) {
         rc = CRUMB_ESTORE;
         goto out;
@@ -620,14 +584,14 @@ save_locked(crumb_store *st, const unsigned char *key,
     sqlite3_bind_text(q, 7, rec->user, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 8, rec->addr, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 9, rec->agent, -1, SQLITE_STATIC);
-    rc = exec_stmt(st, s, q, "save");
+    rc = crumb__sq_exec_stmt(st, s, q, "save");
     sqlite3_clear_bindings(q);
     if (rc == CRUMB_OK)
-        return exec_id(st, s, Q_COMMIT) == CRUMB_OK
+        return crumb__sq_exec_id(st, s, Q_COMMIT) == CRUMB_OK
                    ? CRUMB_OK
-                   : (rollback(st, s), CRUMB_ESTORE);
+                   : (crumb__sq_rollback(st, s), CRUMB_ESTORE);
 out:
-    rollback(st, s);
+    crumb__sq_rollback(st, s);
     return rc;
 }
 
@@ -636,9 +600,9 @@ sq_save(crumb_store *st, const unsigned char *key, crumb_store_record *rec,
         int64_t expected, int64_t now)
 {
     sqstore *s = crumb_store_impl(st);
-    write_begin(s);
+    crumb__sq_write_begin(s);
     int rc = save_locked(st, key, rec, expected, now);
-    write_end(s);
+    crumb__sq_write_end(s);
     return rc;
 }
 
@@ -646,11 +610,11 @@ static int
 destroy_locked(crumb_store *st, const unsigned char *key)
 {
     sqstore *s = crumb_store_impl(st);
-    sqlite3_stmt *q = stmt(st, s, Q_DESTROY);
+    sqlite3_stmt *q = crumb__sq_stmt(st, s, Q_DESTROY);
     if (!q)
         return CRUMB_ESTORE;
     sqlite3_bind_blob(q, 1, key, CRUMB_STORE_KEY_LEN, SQLITE_STATIC);
-    int rc = exec_stmt(st, s, q, "destroy");
+    int rc = crumb__sq_exec_stmt(st, s, q, "destroy");
     if (rc == CRUMB_OK && sqlite3_changes(s->db) == 0)
         rc = CRUMB_ENOTFOUND;
     return rc;
@@ -660,9 +624,9 @@ static int
 sq_destroy(crumb_store *st, const unsigned char *key)
 {
     sqstore *s = crumb_store_impl(st);
-    write_begin(s);
+    crumb__sq_write_begin(s);
     int rc = destroy_locked(st, key);
-    write_end(s);
+    crumb__sq_write_end(s);
     return rc;
 }
 
@@ -671,14 +635,14 @@ touch_locked(crumb_store *st, const unsigned char *key, int64_t last_seen,
              int64_t expires_at, int64_t now)
 {
     sqstore *s = crumb_store_impl(st);
-    sqlite3_stmt *q = stmt(st, s, Q_TOUCH);
+    sqlite3_stmt *q = crumb__sq_stmt(st, s, Q_TOUCH);
     if (!q)
         return CRUMB_ESTORE;
     sqlite3_bind_blob(q, 1, key, CRUMB_STORE_KEY_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, last_seen);
     sqlite3_bind_int64(q, 3, expires_at);
     sqlite3_bind_int64(q, 4, now);
-    int rc = exec_stmt(st, s, q, "touch");
+    int rc = crumb__sq_exec_stmt(st, s, q, "touch");
     if (rc == CRUMB_OK && sqlite3_changes(s->db) == 0)
         rc = CRUMB_ENOTFOUND;
     return rc;
@@ -689,9 +653,9 @@ sq_touch(crumb_store *st, const unsigned char *key, int64_t last_seen,
          int64_t expires_at, int64_t now)
 {
     sqstore *s = crumb_store_impl(st);
-    write_begin(s);
+    crumb__sq_write_begin(s);
     int rc = touch_locked(st, key, last_seen, expires_at, now);
-    write_end(s);
+    crumb__sq_write_end(s);
     return rc;
 }
 
@@ -734,7 +698,7 @@ read_list(crumb_store *st, sqstore *s, sqlite3_stmt *q, const char *who,
         cnt++;
     }
     if (crc == CRUMB_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
-        crc = db_error(st, s, rc, "list");
+        crc = crumb__sq_db_error(st, s, rc, "list");
     sqlite3_reset(q);
     if (crc != CRUMB_OK) {
         free(out);
@@ -750,7 +714,7 @@ sq_list_user(crumb_store *st, const char *user, int64_t now,
              crumb_store_record **recs, size_t *n)
 {
     sqstore *s = crumb_store_impl(st);
-    sqlite3_stmt *q = stmt(st, s, Q_LIST);
+    sqlite3_stmt *q = crumb__sq_stmt(st, s, Q_LIST);
     if (!q)
         return CRUMB_ESTORE;
     sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
@@ -767,7 +731,7 @@ sq_list_all(crumb_store *st, int64_t now, size_t limit,
             crumb_store_record **recs, size_t *n)
 {
     sqstore *s = crumb_store_impl(st);
-    sqlite3_stmt *q = stmt(st, s, Q_LIST_ALL);
+    sqlite3_stmt *q = crumb__sq_stmt(st, s, Q_LIST_ALL);
     if (!q)
         return CRUMB_ESTORE;
     sqlite3_bind_int64(q, 1, now);
@@ -780,14 +744,14 @@ sq_destroy_user(crumb_store *st, const char *user,
                 const unsigned char *except_key, size_t *count)
 {
     sqstore *s = crumb_store_impl(st);
-    sqlite3_stmt *q = stmt(st, s, Q_DESTROY_USER);
+    sqlite3_stmt *q = crumb__sq_stmt(st, s, Q_DESTROY_USER);
     if (!q)
         return CRUMB_ESTORE;
     sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
     if (except_key)
         sqlite3_bind_blob(q, 2, except_key, CRUMB_STORE_KEY_LEN,
                           SQLITE_STATIC);
-    int rc = exec_stmt(st, s, q, "destroy_user");
+    int rc = crumb__sq_exec_stmt(st, s, q, "destroy_user");
     if (rc == CRUMB_OK)
         *count = (size_t)sqlite3_changes(s->db);
     return rc;
@@ -800,263 +764,17 @@ sq_gc(crumb_store *st, int64_t now, size_t *removed)
     static const int ids[] = {Q_GC_SESSIONS, Q_GC_KV, Q_GC_COUNTERS,
                               Q_GC_LOG_ITEMS, Q_GC_LOG_HEADS};
     for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-        sqlite3_stmt *q = stmt(st, s, ids[i]);
+        sqlite3_stmt *q = crumb__sq_stmt(st, s, ids[i]);
         if (!q)
             return CRUMB_ESTORE;
         sqlite3_bind_int64(q, 1, now);
-        int rc = exec_stmt(st, s, q, "gc");
+        int rc = crumb__sq_exec_stmt(st, s, q, "gc");
         if (rc != CRUMB_OK)
             return rc;
         if (i == 0)
             *removed = (size_t)sqlite3_changes(s->db);
     }
     return CRUMB_OK;
-}
-
-static int
-sq_incr_counter(crumb_store *st, const char *name, int64_t delta,
-                int64_t window, int64_t now, int64_t *value)
-{
-    sqstore *s = crumb_store_impl(st);
-    sqlite3_stmt *q = stmt(st, s, Q_COUNTER);
-    if (!q)
-        return CRUMB_ESTORE;
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, delta);
-    sqlite3_bind_int64(q, 3, window ? now + window : 0);
-    sqlite3_bind_int64(q, 4, now);
-    int rc = sqlite3_step(q);
-    int crc = CRUMB_OK;
-    if (rc == SQLITE_ROW)
-        *value = sqlite3_column_int64(q, 0);
-    else
-        crc = db_error(st, s, rc, "counter");
-    /* Step to the end so the statement's write is complete. */
-    if (rc == SQLITE_ROW && (rc = sqlite3_step(q)) != SQLITE_DONE)
-        crc = db_error(st, s, rc, "counter");
-    sqlite3_reset(q);
-    return crc;
-}
-
-static int
-sq_kv_set(crumb_store *st, const char *name, const void *data, size_t len,
-          int64_t ttl, int64_t now)
-{
-    sqstore *s = crumb_store_impl(st);
-    sqlite3_stmt *q = stmt(st, s, Q_KV_SET);
-    if (!q)
-        return CRUMB_ESTORE;
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_blob64(q, 2, data, len, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 3, ttl ? now + ttl : 0);
-    int rc = exec_stmt(st, s, q, "kv_set");
-    sqlite3_clear_bindings(q);
-    return rc;
-}
-
-static int
-sq_kv_get(crumb_store *st, const char *name, int64_t now,
-          unsigned char **data, size_t *len)
-{
-    sqstore *s = crumb_store_impl(st);
-    sqlite3_stmt *q = stmt(st, s, Q_KV_GET);
-    if (!q)
-        return CRUMB_ESTORE;
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(q);
-    int crc = CRUMB_ENOTFOUND;
-    int64_t exp;
-    if (rc == SQLITE_ROW) {
-        size_t n = (size_t)sqlite3_column_bytes(q, 0);
-        if (sqlite3_column_type(q, 0) != SQLITE_BLOB || !int_col(q, 1, &exp)
-            || n > s->max_data) {
-            crumb_store_set_errmsg(st, "corrupt kv entry %.40s; ignored",
-                                   name);
-        } else if (crumb__store_live(exp, now)) {
-            *data = malloc(n + 1);
-            crc = *data ? CRUMB_OK : CRUMB_ENOMEM;
-            if (*data) {
-                if (n)
-                    memcpy(*data, sqlite3_column_blob(q, 0), n);
-                (*data)[n] = '\0';
-                *len = n;
-            }
-        }
-    } else if (rc != SQLITE_DONE) {
-        crc = db_error(st, s, rc, "kv_get");
-    }
-    sqlite3_reset(q);
-    return crc;
-}
-
-static int
-sq_kv_del(crumb_store *st, const char *name)
-{
-    sqstore *s = crumb_store_impl(st);
-    sqlite3_stmt *q = stmt(st, s, Q_KV_DEL);
-    if (!q)
-        return CRUMB_ESTORE;
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    int rc = exec_stmt(st, s, q, "kv_del");
-    if (rc == CRUMB_OK && sqlite3_changes(s->db) == 0)
-        rc = CRUMB_ENOTFOUND;
-    return rc;
-}
-
-/* Steps of log_append inside its transaction. */
-static int
-log_append_tx(crumb_store *st, sqstore *s, const char *name,
-              const void *item, size_t len, size_t cap, int64_t ttl,
-              int64_t now)
-{
-    sqlite3_stmt *q = stmt(st, s, Q_LOG_HEAD);
-    if (!q)
-        return CRUMB_ESTORE;
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    int64_t exp = 0, seq = 0;
-    int rc = sqlite3_step(q);
-    int live = 0;
-    if (rc == SQLITE_ROW)
-        live = int_col(q, 0, &exp) && int_col(q, 1, &seq) && seq >= 0 &&
-               seq < INT64_MAX && crumb__store_live(exp, now) && exp != 0;
-    else if (rc != SQLITE_DONE)
-        rc = db_error(st, s, rc, "log head");
-    sqlite3_reset(q);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return rc;
-    if (!live) {
-        seq = 0;
-        if (!(q = stmt(st, s, Q_LOG_CLEAR)))
-            return CRUMB_ESTORE;
-        sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-        if ((rc = exec_stmt(st, s, q, "log clear")) != CRUMB_OK)
-            return rc;
-    }
-    seq++;
-    if (!(q = stmt(st, s, Q_LOG_SET_HEAD)))
-        return CRUMB_ESTORE;
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, now + ttl);
-    sqlite3_bind_int64(q, 3, seq);
-    if ((rc = exec_stmt(st, s, q, "log head")) != CRUMB_OK)
-        return rc;
-    if (!(q = stmt(st, s, Q_LOG_ADD)))
-        return CRUMB_ESTORE;
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, seq);
-    sqlite3_bind_blob64(q, 3, item, len, SQLITE_STATIC);
-    rc = exec_stmt(st, s, q, "log add");
-    sqlite3_clear_bindings(q);
-    if (rc != CRUMB_OK || seq <= (int64_t)cap)
-        return rc;
-    if (!(q = stmt(st, s, Q_LOG_TRIM)))
-        return CRUMB_ESTORE;
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, seq - (int64_t)cap);
-    return exec_stmt(st, s, q, "log trim");
-}
-
-static int
-log_append_locked(crumb_store *st, const char *name, const void *item,
-                  size_t len, size_t cap, int64_t ttl, int64_t now)
-{
-    sqstore *s = crumb_store_impl(st);
-    int rc = exec_id(st, s, Q_BEGIN);
-    if (rc != CRUMB_OK)
-        return rc;
-    rc = log_append_tx(st, s, name, item, len, cap, ttl, now);
-    if (rc == CRUMB_OK)
-        rc = exec_id(st, s, Q_COMMIT);
-    if (rc != CRUMB_OK)
-        rollback(st, s);
-    return rc;
-}
-
-static int
-sq_log_append(crumb_store *st, const char *name, const void *item,
-              size_t len, size_t cap, int64_t ttl, int64_t now)
-{
-    sqstore *s = crumb_store_impl(st);
-    write_begin(s);
-    int rc = log_append_locked(st, name, item, len, cap, ttl, now);
-    write_end(s);
-    return rc;
-}
-
-/* One query walks every live log in name order; the items of one log are
- * gathered (copied: a row's blob lives until the next step) and handed to
- * the visitor when the name changes. Rows that are not what this file
- * should hold are skipped. */
-static int
-sq_log_scan(crumb_store *st, const char *prefix, int64_t now,
-            crumb_store_log_fn fn, void *arg)
-{
-    sqstore *s = crumb_store_impl(st);
-    sqlite3_stmt *q = stmt(st, s, Q_LOG_SCAN);
-    if (!q)
-        return CRUMB_ESTORE;
-    sqlite3_bind_text(q, 1, prefix, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, now);
-    char name[CRUMB_STORE_NAME_MAX + 1] = "";
-    unsigned char *buf = NULL;
-    size_t used = 0, room = 0, n = 0, ncap = 0;
-    crumb_store_item *items = NULL;
-    int rc = CRUMB_OK, src;
-    for (;;) {
-        src = sqlite3_step(q);
-        char cur[CRUMB_STORE_NAME_MAX + 1];
-        int row = src == SQLITE_ROW &&
-                  text_col(q, 0, cur, CRUMB_STORE_NAME_MAX) &&
-                  sqlite3_column_type(q, 1) == SQLITE_BLOB &&
-                  sqlite3_column_bytes(q, 1) > 0 &&
-                  sqlite3_column_bytes(q, 1) <= CRUMB_STORE_LOG_ITEM_MAX;
-        if (src == SQLITE_ROW && !row)
-            continue;
-        if (n && (!row || strcmp(cur, name) != 0)) {
-            size_t off = 0;
-            for (size_t k = 0; k < n; k++) {
-                items[k].data = buf + off;
-                off += items[k].len;
-            }
-            rc = fn(arg, name, items, n);
-            n = used = 0;
-            if (rc != CRUMB_OK)
-                break;
-        }
-        if (!row)
-            break;
-        size_t len = (size_t)sqlite3_column_bytes(q, 1);
-        if (used + len > room) {
-            unsigned char *b = realloc(buf, (used + len) * 2);
-            if (!b) {
-                rc = CRUMB_ENOMEM;
-                break;
-            }
-            buf = b;
-            room = (used + len) * 2;
-        }
-        if (n == ncap) {
-            size_t nc = ncap ? ncap * 2 : 64;
-            crumb_store_item *t = realloc(items, nc * sizeof(*t));
-            if (!t) {
-                rc = CRUMB_ENOMEM;
-                break;
-            }
-            items = t;
-            ncap = nc;
-        }
-        memcpy(buf + used, sqlite3_column_blob(q, 1), len);
-        used += len;
-        items[n].data = NULL;
-        items[n++].len = len;
-        memcpy(name, cur, sizeof(name));
-    }
-    if (rc == CRUMB_OK && src != SQLITE_DONE && src != SQLITE_ROW)
-        rc = db_error(st, s, src, "log scan");
-    sqlite3_reset(q);
-    free(buf);
-    free(items);
-    return rc;
 }
 
 const crumb_store_ops crumb__store_sqlite_ops = {
@@ -1071,11 +789,11 @@ const crumb_store_ops crumb__store_sqlite_ops = {
     .list_user = sq_list_user,
     .destroy_user = sq_destroy_user,
     .gc = sq_gc,
-    .incr_counter = sq_incr_counter,
-    .kv_set = sq_kv_set,
-    .kv_get = sq_kv_get,
-    .kv_del = sq_kv_del,
+    .incr_counter = crumb__sq_incr_counter,
+    .kv_set = crumb__sq_kv_set,
+    .kv_get = crumb__sq_kv_get,
+    .kv_del = crumb__sq_kv_del,
     .list_all = sq_list_all,
-    .log_append = sq_log_append,
-    .log_scan = sq_log_scan,
+    .log_append = crumb__sq_log_append,
+    .log_scan = crumb__sq_log_scan,
 };
