@@ -5,43 +5,12 @@
 
 #include "test.h"
 
-/*
- * Each test runs against memory, sqlite (a fresh file) and redis when
- * CRUMB_TEST_REDIS=HOST:PORT is set, each under its own key prefix.
- */
+#include "store_backends.h"
 
-static const char *g_backend;
-static char g_dir[256];
-static const char *g_redis;
-static int g_seq;
-
-#define T0 ((int64_t)1700000000)
 #define DAY ((int64_t)86400)
 #define A "aaaaaaaaaaaaaaaa"
 #define B "bbbbbbbbbbbbbbbb"
 #define C "0123456789abcdef"
-
-static crumb_store *
-open_store(void)
-{
-    char uri[512], err[256] = "";
-    if (strcmp(g_backend, "memory") == 0)
-        snprintf(uri, sizeof(uri), "memory:");
-    else if (strcmp(g_backend, "sqlite") == 0)
-        snprintf(uri, sizeof(uri), "sqlite:%s/a%d.db", g_dir, g_seq);
-    else
-        snprintf(uri, sizeof(uri), "redis://%s/0?prefix=ca%d-%d", g_redis,
-                 (int)getppid(), g_seq);
-    crumb_store_options o;
-    crumb_store_options_init(&o);
-    o.errbuf = err;
-    o.errbuf_size = sizeof(err);
-    crumb_store *st = NULL;
-    int rc = crumb_store_open(&st, uri, &o);
-    if (rc != CRUMB_OK)
-        T_FAIL_("open %s: %s: %s", uri, crumb_errname(rc), err);
-    return st;
-}
 
 static void
 view(crumb_store *st, const char *h, const char *tpl, int64_t t)
@@ -319,40 +288,15 @@ TEST(hostile_stored_events_skipped)
     crumb_store_close(st);
 }
 
-typedef void (*test_fn)(void);
-
-static void
-run_for(const char *backend, const char *name, test_fn fn)
-{
-    char full[128];
-    g_backend = backend;
-    g_seq++;
-    snprintf(full, sizeof(full), "%s/%s", backend, name);
-    t_run_(full, fn);
-}
-
-#define RUN_FOR(backend, fn) run_for(backend, #fn, fn)
-
 int
 main(void)
 {
     TEST_BEGIN();
-    const char *tmp = getenv("TMPDIR");
-    snprintf(g_dir, sizeof(g_dir), "%s/crumb-analytics-XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(g_dir)) {
-        perror("mkdtemp");
+    int nb = backends_setup("a");
+    if (nb < 0)
         return 1;
-    }
-    g_redis = getenv("CRUMB_TEST_REDIS");
-    if (g_redis && !*g_redis)
-        g_redis = NULL;
-    const char *backends[3] = {"memory", "sqlite", "redis"};
-    int nb = g_redis ? 3 : 2;
-    if (!g_redis)
-        printf("# CRUMB_TEST_REDIS unset: the redis backend is skipped\n");
     for (int b = 0; b < nb; b++) {
-        const char *be = backends[b];
+        const char *be = g_backends[b];
         RUN_FOR(be, known_sequence);
         RUN_FOR(be, narrower_range);
         RUN_FOR(be, json_figures);
@@ -361,9 +305,6 @@ main(void)
         RUN_FOR(be, bad_input_never_stored);
         RUN_FOR(be, hostile_stored_events_skipped);
     }
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", g_dir);
+    backends_cleanup();
     return TEST_END();
 }

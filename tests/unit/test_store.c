@@ -17,71 +17,14 @@
 
 #include "test.h"
 
+#include "store_backends.h"
+
 /*
  * Each test runs once per backend: memory always, sqlite on a fresh file
  * in a temporary directory, redis when CRUMB_TEST_REDIS=HOST:PORT is set
  * (tests/lib/redis.sh starts one), each test under its own key prefix.
  * The down/restart tests start a private redis-server of their own.
  */
-
-static const char *g_backend;  /* "memory", "sqlite", "redis" */
-static char g_dir[256];        /* temporary directory */
-static const char *g_redis;    /* HOST:PORT or NULL */
-static int g_seq;              /* makes each test's file/prefix unique */
-
-#define T0 ((int64_t)1700000000)
-
-static void
-uri_for(char *out, size_t n)
-{
-    if (strcmp(g_backend, "memory") == 0)
-        snprintf(out, n, "memory:");
-    else if (strcmp(g_backend, "sqlite") == 0)
-        snprintf(out, n, "sqlite:%s/t%d.db", g_dir, g_seq);
-    else
-        snprintf(out, n, "redis://%s/0?prefix=ct%d-%d", g_redis,
-                 (int)getppid(), g_seq);
-}
-
-static crumb_store *
-open_store(void)
-{
-    char uri[512], err[256] = "";
-    crumb_store_options o;
-    crumb_store_options_init(&o);
-    o.errbuf = err;
-    o.errbuf_size = sizeof(err);
-    uri_for(uri, sizeof(uri));
-    crumb_store *st = NULL;
-    int rc = crumb_store_open(&st, uri, &o);
-    if (rc != CRUMB_OK)
-        T_FAIL_("open %s: %s: %s", uri, crumb_errname(rc), err);
-    CHECK_STR(crumb_store_scheme(st), g_backend);
-    return st;
-}
-
-static void
-mkkey(unsigned char *key, int n)
-{
-    for (int i = 0; i < CRUMB_STORE_KEY_LEN; i++)
-        key[i] = (unsigned char)(n * 31 + i * 7 + 1);
-}
-
-/* A record with @text as data, for @user, expiring at @exp. */
-static void
-mkrec(crumb_store_record *r, const char *text, const char *user,
-      int64_t last_seen, int64_t exp)
-{
-    memset(r, 0, sizeof(*r));
-    r->data = (unsigned char *)text;
-    r->len = strlen(text);
-    r->created = T0;
-    r->last_seen = last_seen;
-    r->expires_at = exp;
-    snprintf(r->user, sizeof(r->user), "%s", user);
-    snprintf(r->addr, sizeof(r->addr), "192.0.2.7");
-    snprintf(r->agent, sizeof(r->agent), "test-agent/1.0");
-}
 
 TEST(round_trip)
 {
@@ -942,197 +885,15 @@ TEST(sqlite_file)
     CHECK_RC(crumb_store_open(&st, "memory:x", &o), CRUMB_EINVAL);
 }
 
-/* A private redis-server on a free port, started and killed by PID. */
-static int
-free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    CHECK(bind(s, (struct sockaddr *)&a, sizeof(a)) == 0);
-    socklen_t l = sizeof(a);
-    CHECK(getsockname(s, (struct sockaddr *)&a, &l) == 0);
-    close(s);
-    return ntohs(a.sin_port);
-}
-
-static const char *
-redis_server_bin(void)
-{
-    const char *b = getenv("CRUMB_TEST_REDIS_SERVER");
-    return b && *b ? b : "/usr/bin/redis-server";
-}
-
-static pid_t
-start_redis(int port)
-{
-    char ps[16];
-    snprintf(ps, sizeof(ps), "%d", port);
-    pid_t pid = fork();
-    if (pid == 0) {
-        /* Dies with the test, however the test ends (a failed check, the
-         * harness's timeout): no stopped redis-server is left behind. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, 1);
-        dup2(devnull, 2);
-        execl(redis_server_bin(), "redis-server", "--port", ps, "--bind",
-              "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", g_dir,
-              "--daemonize", "no", (char *)NULL);
-        _exit(127);
-    }
-    CHECK(pid > 0);
-    for (int i = 0; i < 200; i++) {
-        struct timeval tv = {0, 100000};
-        redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
-        if (c && !c->err) {
-            redisReply *rep = redisCommand(c, "PING");
-            int ok = rep && rep->type == REDIS_REPLY_STATUS;
-            freeReplyObject(rep);
-            redisFree(c);
-            if (ok)
-                return pid;
-        } else if (c) {
-            redisFree(c);
-        }
-        usleep(25000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    T_FAIL_("redis-server on port %d did not answer", port);
-}
-
-static double
-mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-TEST(redis_down_and_back)
-{
-    if (access(redis_server_bin(), X_OK) != 0)
-        return;
-    int port = free_port();
-    pid_t pid = start_redis(port);
-    char uri[128];
-    snprintf(uri, sizeof(uri), "redis://127.0.0.1:%d/0?timeout_ms=300",
-             port);
-    crumb_store *st;
-    CHECK_RC(crumb_store_open(&st, uri, NULL), CRUMB_OK);
-    unsigned char key[32];
-    mkkey(key, 110);
-    crumb_store_record w, r;
-    mkrec(&w, "before", "", T0, 0);
-    CHECK_RC(crumb_store_save(st, key, &w, 0, T0), CRUMB_OK);
-
-    /* Stuck (SIGSTOP): the command timeout answers. */
-    kill(pid, SIGSTOP);
-    double t = mono();
-    CHECK_RC(crumb_store_load(st, key, T0, &r), CRUMB_EUNAVAIL);
-    CHECK(mono() - t < 1.0);
-    /* Meanwhile every call fails at once (the breaker), not after its
-     * own timeout. */
-    t = mono();
-    CHECK_RC(crumb_store_load(st, key, T0, &r), CRUMB_EUNAVAIL);
-    CHECK(mono() - t < 0.1);
-    kill(pid, SIGCONT);
-    /* Service resumes once the breaker's cool-down (250 ms) has passed. */
-    usleep(300 * 1000);
-    CHECK_RC(crumb_store_load(st, key, T0, &r), CRUMB_OK);
-    crumb_store_record_cleanup(&r);
-
-    /* Gone (SIGKILL): refused at once, every call, no hang. */
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    t = mono();
-    CHECK_RC(crumb_store_load(st, key, T0, &r), CRUMB_EUNAVAIL);
-    CHECK_RC(crumb_store_save(st, key, &w, 1, T0), CRUMB_EUNAVAIL);
-    int64_t v;
-    CHECK_RC(crumb_store_incr_counter(st, "c", 1, 10, T0, &v),
-             CRUMB_EUNAVAIL);
-    CHECK(mono() - t < 1.0);
-    CHECK(strstr(crumb_store_errmsg(st), "redis") != NULL);
-    crumb_store *st2;
-    CHECK_RC(crumb_store_open(&st2, uri, NULL), CRUMB_EUNAVAIL);
-
-    /* Back (empty: no persistence): the next call reconnects, and the
-     * scripts are loaded again. */
-    pid = start_redis(port);
-    usleep(300 * 1000); /* the breaker's cool-down */
-    CHECK_RC(crumb_store_load(st, key, T0, &r), CRUMB_ENOTFOUND);
-    mkrec(&w, "after", "zoe", T0, T0 + 100);
-    CHECK_RC(crumb_store_save(st, key, &w, 0, T0), CRUMB_OK);
-    CHECK_RC(crumb_store_load(st, key, T0, &r), CRUMB_OK);
-    CHECK_MEM(r.data, r.len, "after", 5);
-    crumb_store_record_cleanup(&r);
-    crumb_store_close(st);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-}
-
-TEST(redis_uri)
-{
-    crumb_store *st;
-    crumb_store_options o;
-    char err[200];
-    crumb_store_options_init(&o);
-    o.errbuf = err;
-    o.errbuf_size = sizeof(err);
-    CHECK_RC(crumb_store_open(&st, "redis://", &o), CRUMB_EINVAL);
-    CHECK_RC(crumb_store_open(&st, "redis://127.0.0.1:99999/0", &o),
-             CRUMB_EINVAL);
-    CHECK_RC(crumb_store_open(&st, "redis://127.0.0.1:1/0?bogus=1", &o),
-             CRUMB_EINVAL);
-    CHECK_RC(crumb_store_open(&st, "redis://127.0.0.1:1/0?timeout_ms=x",
-                              &o),
-             CRUMB_EINVAL);
-    /* Port 1 on loopback: nobody listens, refused fast. */
-    double t = mono();
-    CHECK_RC(crumb_store_open(&st,
-                              "redis://127.0.0.1:1/0?connect_timeout_ms=200",
-                              &o),
-             CRUMB_EUNAVAIL);
-    CHECK(mono() - t < 1.0);
-    CHECK(st == NULL);
-}
-
-typedef void (*test_fn)(void);
-
-static void
-run_for(const char *backend, const char *name, test_fn fn)
-{
-    char full[128];
-    g_backend = backend;
-    g_seq++;
-    snprintf(full, sizeof(full), "%s/%s", backend, name);
-    t_run_(full, fn);
-}
-
-#define RUN_FOR(backend, fn) run_for(backend, #fn, fn)
-
 int
 main(void)
 {
     TEST_BEGIN();
-    const char *tmp = getenv("TMPDIR");
-    snprintf(g_dir, sizeof(g_dir), "%s/crumb-store-XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(g_dir)) {
-        perror("mkdtemp");
+    int nb = backends_setup("t");
+    if (nb < 0)
         return 1;
-    }
-    g_redis = getenv("CRUMB_TEST_REDIS");
-    if (g_redis && !*g_redis)
-        g_redis = NULL;
-    const char *backends[3] = {"memory", "sqlite", "redis"};
-    int nb = g_redis ? 3 : 2;
-    if (!g_redis)
-        printf("# CRUMB_TEST_REDIS unset: the redis backend is skipped\n");
     for (int b = 0; b < nb; b++) {
-        const char *be = backends[b];
+        const char *be = g_backends[b];
         RUN_FOR(be, round_trip);
         RUN_FOR(be, cas_overwrite);
         RUN_FOR(be, conflict_on_stale_version);
@@ -1155,11 +916,6 @@ main(void)
     }
     RUN_FOR("memory", list_all_unsupported);
     RUN_FOR("sqlite", sqlite_file);
-    RUN_FOR("redis", redis_uri);
-    RUN_FOR("redis", redis_down_and_back);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", g_dir);
+    backends_cleanup();
     return TEST_END();
 }

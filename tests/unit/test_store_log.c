@@ -6,40 +6,7 @@
 
 #include "test.h"
 
-/*
- * Each test runs once per backend: memory always, sqlite on a fresh file
- * in a temporary directory, redis when CRUMB_TEST_REDIS=HOST:PORT is set,
- * each test under its own key prefix.
- */
-
-static const char *g_backend;
-static char g_dir[256];
-static const char *g_redis;
-static int g_seq;
-
-#define T0 ((int64_t)1700000000)
-
-static crumb_store *
-open_store(void)
-{
-    char uri[512], err[256] = "";
-    if (strcmp(g_backend, "memory") == 0)
-        snprintf(uri, sizeof(uri), "memory:");
-    else if (strcmp(g_backend, "sqlite") == 0)
-        snprintf(uri, sizeof(uri), "sqlite:%s/l%d.db", g_dir, g_seq);
-    else
-        snprintf(uri, sizeof(uri), "redis://%s/0?prefix=cl%d-%d", g_redis,
-                 (int)getppid(), g_seq);
-    crumb_store_options o;
-    crumb_store_options_init(&o);
-    o.errbuf = err;
-    o.errbuf_size = sizeof(err);
-    crumb_store *st = NULL;
-    int rc = crumb_store_open(&st, uri, &o);
-    if (rc != CRUMB_OK)
-        T_FAIL_("open %s: %s: %s", uri, crumb_errname(rc), err);
-    return st;
-}
+#include "store_backends.h"
 
 /* What a scan saw, as text: "name=a,b;" per log, sorted by name. */
 typedef struct seen {
@@ -292,40 +259,15 @@ TEST(unsupported_before_version_3)
     crumb_store_close(st);
 }
 
-typedef void (*test_fn)(void);
-
-static void
-run_for(const char *backend, const char *name, test_fn fn)
-{
-    char full[128];
-    g_backend = backend;
-    g_seq++;
-    snprintf(full, sizeof(full), "%s/%s", backend, name);
-    t_run_(full, fn);
-}
-
-#define RUN_FOR(backend, fn) run_for(backend, #fn, fn)
-
 int
 main(void)
 {
     TEST_BEGIN();
-    const char *tmp = getenv("TMPDIR");
-    snprintf(g_dir, sizeof(g_dir), "%s/crumb-log-XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(g_dir)) {
-        perror("mkdtemp");
+    int nb = backends_setup("l");
+    if (nb < 0)
         return 1;
-    }
-    g_redis = getenv("CRUMB_TEST_REDIS");
-    if (g_redis && !*g_redis)
-        g_redis = NULL;
-    const char *backends[3] = {"memory", "sqlite", "redis"};
-    int nb = g_redis ? 3 : 2;
-    if (!g_redis)
-        printf("# CRUMB_TEST_REDIS unset: the redis backend is skipped\n");
     for (int b = 0; b < nb; b++) {
-        const char *be = backends[b];
+        const char *be = g_backends[b];
         RUN_FOR(be, append_and_scan);
         RUN_FOR(be, cap_drops_oldest);
         RUN_FOR(be, ttl_by_callers_clock);
@@ -336,9 +278,6 @@ main(void)
         RUN_FOR(be, bad_arguments);
     }
     RUN_FOR("memory", unsupported_before_version_3);
-    char cmd[300];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", g_dir);
+    backends_cleanup();
     return TEST_END();
 }
