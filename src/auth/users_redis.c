@@ -9,7 +9,7 @@
 #include <crumb/auth.h>
 #include <crumb/error.h>
 
-#include "../redis_breaker.h"
+#include "../redis_conn.h"
 #include "users_int.h"
 
 /*
@@ -36,12 +36,8 @@
 #define TIMEOUT_MS_DEFAULT 500
 
 typedef struct ruser {
-    redisContext *c;
-    char host[256];
-    int port;
-    int db;
+    crumb__redis_conn conn;
     char prefix[PREFIX_MAX + 1];
-    struct timeval connect_tv, cmd_tv;
 } ruser;
 
 #define R(u) ((ruser *)(u)->impl)
@@ -91,68 +87,15 @@ key_of(const ruser *r, const char *what, char *out)
     snprintf(out, KEY_MAX, "%s:%s", r->prefix, what);
 }
 
-static void drop(ruser *r);
-
-/* A transport failure: tell the breaker, drop the connection. */
-static void
-fail(ruser *r)
-{
-    crumb__breaker_failed(r->host, r->port);
-    drop(r);
-}
-
-static void
-drop(ruser *r)
-{
-    if (r->c)
-        redisFree(r->c);
-    r->c = NULL;
-}
-
+/* Connected, or the reason on the handle. */
 static int
 ensure(crumb_users *u, ruser *r)
 {
-    if (!crumb__breaker_allow(r->host, r->port)) {
-        crumb__users_set_errmsg(u, "redis",
-                                "down (failing fast after a recent failure)");
-        drop(r);
-        return CRUMB_EUNAVAIL;
-    }
-    if (r->c)
-        return CRUMB_OK;
-    r->c = redisConnectWithTimeout(r->host, r->port, r->connect_tv);
-    if (!r->c || r->c->err) {
-        char where[300];
-        snprintf(where, sizeof where, "redis %s:%d", r->host, r->port);
-        crumb__users_set_errmsg(u, where,
-                                r->c ? r->c->errstr : "out of memory");
-        fail(r);
-        return CRUMB_EUNAVAIL;
-    }
-    if (redisSetTimeout(r->c, r->cmd_tv) != REDIS_OK) {
-        crumb__users_set_errmsg(u, "redis", "cannot set the timeout");
-        fail(r);
-        return CRUMB_EUNAVAIL;
-    }
-    if (r->db != 0) {
-        redisReply *rep = redisCommand(r->c, "SELECT %d", r->db);
-        int ok = rep && rep->type == REDIS_REPLY_STATUS;
-        int transport = !rep;
-        if (!ok)
-            crumb__users_set_errmsg(u, "redis SELECT",
-                                    rep && rep->type == REDIS_REPLY_ERROR
-                                        ? rep->str
-                                        : r->c->errstr);
-        freeReplyObject(rep);
-        if (!ok) {
-            if (transport)
-                fail(r);
-            else
-                drop(r);
-            return transport ? CRUMB_EUNAVAIL : CRUMB_ESTORE;
-        }
-    }
-    return CRUMB_OK;
+    char why[320];
+    int rc = crumb__redis_ensure(&r->conn, why, sizeof why);
+    if (rc != CRUMB_OK)
+        crumb__users_set_errmsg(u, "users", why);
+    return rc;
 }
 
 /*
@@ -170,14 +113,14 @@ run(crumb_users *u, int argc, const char **argv, int *rc)
     size_t len[16];
     for (int i = 0; i < argc; i++)
         len[i] = strlen(argv[i]);
-    redisReply *rep = redisCommandArgv(r->c, argc, argv, len);
+    redisReply *rep = redisCommandArgv(r->conn.c, argc, argv, len);
     if (!rep) {
-        crumb__users_set_errmsg(u, "redis", r->c->errstr);
-        fail(r);
+        crumb__users_set_errmsg(u, "redis", r->conn.c->errstr);
+        crumb__redis_fail(&r->conn);
         *rc = CRUMB_EUNAVAIL;
         return NULL;
     }
-    crumb__breaker_ok(r->host, r->port);
+    crumb__redis_ok(&r->conn);
     if (rep->type == REDIS_REPLY_ERROR) {
         crumb__users_set_errmsg(u, "redis", rep->str);
         freeReplyObject(rep);
@@ -471,14 +414,14 @@ parse_uri(crumb_users *u, ruser *r, const char *uri)
 {
     const char *p = uri + strlen("redis://");
     size_t hl = strcspn(p, ":/?");
-    if (hl == 0 || hl >= sizeof r->host || memchr(p, '@', hl)) {
+    if (hl == 0 || hl >= sizeof r->conn.host || memchr(p, '@', hl)) {
         crumb__users_set_errmsg(u, "redis URI", "bad host");
         return CRUMB_EINVAL;
     }
-    memcpy(r->host, p, hl);
-    r->host[hl] = '\0';
+    memcpy(r->conn.host, p, hl);
+    r->conn.host[hl] = '\0';
     p += hl;
-    r->port = 6379;
+    r->conn.port = 6379;
     if (*p == ':') {
         char *end;
         long port = strtol(p + 1, &end, 10);
@@ -486,7 +429,7 @@ parse_uri(crumb_users *u, ruser *r, const char *uri)
             crumb__users_set_errmsg(u, "redis URI", "bad port");
             return CRUMB_EINVAL;
         }
-        r->port = (int)port;
+        r->conn.port = (int)port;
         p = end;
     }
     if (*p == '/') {
@@ -498,7 +441,7 @@ parse_uri(crumb_users *u, ruser *r, const char *uri)
                 crumb__users_set_errmsg(u, "redis URI", "bad database");
                 return CRUMB_EINVAL;
             }
-            r->db = (int)db;
+            r->conn.db = (int)db;
             p = end;
         }
     }
@@ -516,10 +459,10 @@ parse_uri(crumb_users *u, ruser *r, const char *uri)
                 memcpy(r->prefix, v, vl);
                 r->prefix[vl] = '\0';
             } else if (kl == 18 && !strncmp(p, "connect_timeout_ms", 18)) {
-                if (!parse_ms(v, vl, &r->connect_tv))
+                if (!parse_ms(v, vl, &r->conn.connect_tv))
                     goto bad;
             } else if (kl == 10 && !strncmp(p, "timeout_ms", 10)) {
-                if (!parse_ms(v, vl, &r->cmd_tv))
+                if (!parse_ms(v, vl, &r->conn.cmd_tv))
                     goto bad;
             } else {
                 goto bad;
@@ -545,8 +488,8 @@ ru_open(crumb_users *u, const char *uri)
         return CRUMB_ENOMEM;
     u->impl = r;
     strcpy(r->prefix, "crumb");
-    r->connect_tv.tv_usec = TIMEOUT_MS_DEFAULT * 1000;
-    r->cmd_tv.tv_usec = TIMEOUT_MS_DEFAULT * 1000;
+    r->conn.connect_tv.tv_usec = TIMEOUT_MS_DEFAULT * 1000;
+    r->conn.cmd_tv.tv_usec = TIMEOUT_MS_DEFAULT * 1000;
     int rc = parse_uri(u, r, uri);
     return rc == CRUMB_OK ? ensure(u, r) : rc;
 }
@@ -557,7 +500,7 @@ ru_close(crumb_users *u)
     ruser *r = R(u);
     if (!r)
         return;
-    drop(r);
+    crumb__redis_drop(&r->conn);
     free(r);
     u->impl = NULL;
 }

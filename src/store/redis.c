@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "../redis_breaker.h"
 #include "store/store_int.h"
 
 /*
@@ -74,65 +73,15 @@ skey(const rstore *r, const unsigned char *key, char *out, char *hex)
     crumb__rd_rkey(r, 's', hex, out);
 }
 
-/* A transport failure: tell the breaker, drop the connection. */
-static void
-fail(rstore *r)
-{
-    crumb__breaker_failed(r->host, r->port);
-    crumb__rd_drop(r);
-}
-
-void
-crumb__rd_drop(rstore *r)
-{
-    if (r->c)
-        redisFree(r->c);
-    r->c = NULL;
-}
-
+/* Connected, or the reason on the handle. */
 static int
 ensure(crumb_store *st, rstore *r)
 {
-    if (!crumb__breaker_allow(r->host, r->port)) {
-        crumb_store_set_errmsg(st, "redis %s:%d: down (failing fast after "
-                                   "a recent failure)",
-                               r->host, r->port);
-        crumb__rd_drop(r);
-        return CRUMB_EUNAVAIL;
-    }
-    if (r->c)
-        return CRUMB_OK;
-    r->c = redisConnectWithTimeout(r->host, r->port, r->connect_tv);
-    if (!r->c || r->c->err) {
-        crumb_store_set_errmsg(st, "redis %s:%d: %s", r->host, r->port,
-                               r->c ? r->c->errstr : "out of memory");
-        fail(r);
-        return CRUMB_EUNAVAIL;
-    }
-    if (redisSetTimeout(r->c, r->cmd_tv) != REDIS_OK) {
-        crumb_store_set_errmsg(st, "redis: cannot set the timeout");
-        fail(r);
-        return CRUMB_EUNAVAIL;
-    }
-    if (r->db != 0) {
-        redisReply *rep = redisCommand(r->c, "SELECT %d", r->db);
-        int ok = rep && rep->type == REDIS_REPLY_STATUS;
-        if (!ok)
-            crumb_store_set_errmsg(st, "redis SELECT %d: %s", r->db,
-                                   rep && rep->type == REDIS_REPLY_ERROR
-                                       ? rep->str
-                                       : r->c->errstr);
-        int transport = !rep;
-        freeReplyObject(rep);
-        if (!ok) {
-            if (transport)
-                fail(r);
-            else
-                crumb__rd_drop(r);
-            return transport ? CRUMB_EUNAVAIL : CRUMB_ESTORE;
-        }
-    }
-    return CRUMB_OK;
+    char why[320];
+    int rc = crumb__redis_ensure(&r->conn, why, sizeof why);
+    if (rc != CRUMB_OK)
+        crumb_store_set_errmsg(st, "%s", why);
+    return rc;
 }
 
 /* An error reply as a status: states where Redis cannot serve yet count
@@ -159,20 +108,20 @@ crumb__rd_run(crumb_store *st, rstore *r, args *a, int *rc)
     *rc = ensure(st, r);
     if (*rc != CRUMB_OK)
         return NULL;
-    redisReply *rep = redisCommandArgv(r->c, a->n, a->v, a->l);
+    redisReply *rep = redisCommandArgv(r->conn.c, a->n, a->v, a->l);
     if (!rep) {
-        crumb_store_set_errmsg(st, "redis %s:%d: %s", r->host, r->port,
-                               r->c->err == REDIS_ERR_IO && errno == EAGAIN
+        crumb_store_set_errmsg(st, "redis %s:%d: %s", r->conn.host, r->conn.port,
+                               r->conn.c->err == REDIS_ERR_IO && errno == EAGAIN
                                    ? "timeout"
-                                   : r->c->errstr);
-        *rc = r->c->err == REDIS_ERR_OOM ? CRUMB_ENOMEM : CRUMB_EUNAVAIL;
+                                   : r->conn.c->errstr);
+        *rc = r->conn.c->err == REDIS_ERR_OOM ? CRUMB_ENOMEM : CRUMB_EUNAVAIL;
         if (*rc == CRUMB_EUNAVAIL)
-            fail(r);
+            crumb__redis_fail(&r->conn);
         else
-            crumb__rd_drop(r);
+            crumb__redis_drop(&r->conn);
         return NULL;
     }
-    crumb__breaker_ok(r->host, r->port);
+    crumb__redis_ok(&r->conn);
     if (rep->type == REDIS_REPLY_ERROR) {
         *rc = reply_error(st, rep);
         freeReplyObject(rep);
@@ -194,7 +143,7 @@ crumb__rd_script(crumb_store *st, rstore *r, int id, args *a, int *rc)
     *rc = ensure(st, r);
     if (*rc != CRUMB_OK)
         return NULL;
-    redisReply *rep = redisCommandArgv(r->c, a->n, a->v, a->l);
+    redisReply *rep = redisCommandArgv(r->conn.c, a->n, a->v, a->l);
     if (rep && rep->type == REDIS_REPLY_ERROR &&
         strncmp(rep->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject(rep);
@@ -205,15 +154,15 @@ crumb__rd_script(crumb_store *st, rstore *r, int id, args *a, int *rc)
         return crumb__rd_run(st, r, a, rc);
     }
     if (!rep) {
-        crumb_store_set_errmsg(st, "redis %s:%d: %s", r->host, r->port,
-                               r->c->err == REDIS_ERR_IO && errno == EAGAIN
+        crumb_store_set_errmsg(st, "redis %s:%d: %s", r->conn.host, r->conn.port,
+                               r->conn.c->err == REDIS_ERR_IO && errno == EAGAIN
                                    ? "timeout"
-                                   : r->c->errstr);
+                                   : r->conn.c->errstr);
         *rc = CRUMB_EUNAVAIL;
-        fail(r);
+        crumb__redis_fail(&r->conn);
         return NULL;
     }
-    crumb__breaker_ok(r->host, r->port);
+    crumb__redis_ok(&r->conn);
     if (rep->type == REDIS_REPLY_ERROR) {
         *rc = reply_error(st, rep);
         freeReplyObject(rep);
@@ -303,14 +252,14 @@ parse_uri(crumb_store *st, rstore *r, const char *uri)
 {
     const char *p = uri + strlen("redis://");
     size_t hl = strcspn(p, ":/?");
-    if (hl == 0 || hl >= sizeof(r->host)) {
+    if (hl == 0 || hl >= sizeof(r->conn.host)) {
         crumb_store_set_errmsg(st, "redis URI: bad host");
         return CRUMB_EINVAL;
     }
-    memcpy(r->host, p, hl);
-    r->host[hl] = '\0';
+    memcpy(r->conn.host, p, hl);
+    r->conn.host[hl] = '\0';
     p += hl;
-    r->port = 6379;
+    r->conn.port = 6379;
     if (*p == ':') {
         char *end;
         long port = strtol(p + 1, &end, 10);
@@ -318,7 +267,7 @@ parse_uri(crumb_store *st, rstore *r, const char *uri)
             crumb_store_set_errmsg(st, "redis URI: bad port");
             return CRUMB_EINVAL;
         }
-        r->port = (int)port;
+        r->conn.port = (int)port;
         p = end;
     }
     if (*p == '/') {
@@ -330,7 +279,7 @@ parse_uri(crumb_store *st, rstore *r, const char *uri)
                 crumb_store_set_errmsg(st, "redis URI: bad database");
                 return CRUMB_EINVAL;
             }
-            r->db = (int)db;
+            r->conn.db = (int)db;
             p = end;
         }
     }
@@ -362,7 +311,7 @@ parse_uri(crumb_store *st, rstore *r, const char *uri)
                 if (*end || ms <= 0 || ms > 3600000)
                     goto bad;
                 struct timeval *tv =
-                    kl == 10 ? &r->cmd_tv : &r->connect_tv;
+                    kl == 10 ? &r->conn.cmd_tv : &r->conn.connect_tv;
                 tv->tv_sec = ms / 1000;
                 tv->tv_usec = (ms % 1000) * 1000;
             } else {
@@ -400,10 +349,10 @@ rd_open(crumb_store *st, const char *uri, const crumb_store_options *o,
     if (!r)
         return CRUMB_ENOMEM;
     r->max_data = o->max_data_len;
-    r->connect_tv.tv_sec = o->connect_timeout_ms / 1000;
-    r->connect_tv.tv_usec = (o->connect_timeout_ms % 1000) * 1000;
-    r->cmd_tv.tv_sec = o->timeout_ms / 1000;
-    r->cmd_tv.tv_usec = (o->timeout_ms % 1000) * 1000;
+    r->conn.connect_tv.tv_sec = o->connect_timeout_ms / 1000;
+    r->conn.connect_tv.tv_usec = (o->connect_timeout_ms % 1000) * 1000;
+    r->conn.cmd_tv.tv_sec = o->timeout_ms / 1000;
+    r->conn.cmd_tv.tv_usec = (o->timeout_ms % 1000) * 1000;
     snprintf(r->prefix, sizeof(r->prefix), "%s", o->prefix);
     int rc = parse_uri(st, r, uri);
     if (rc == CRUMB_OK && (strlen(o->prefix) > PREFIX_MAX)) {
@@ -417,7 +366,7 @@ rd_open(crumb_store *st, const char *uri, const crumb_store_options *o,
         rc = ensure(st, r);
     }
     if (rc != CRUMB_OK) {
-        crumb__rd_drop(r);
+        crumb__redis_drop(&r->conn);
         free(r);
         return rc;
     }
@@ -429,7 +378,7 @@ static void
 rd_close(void *impl)
 {
     rstore *r = impl;
-    crumb__rd_drop(r);
+    crumb__redis_drop(&r->conn);
     free(r);
 }
 
@@ -783,7 +732,7 @@ list_batch(crumb_store *st, rstore *r, const redisReply *keys, size_t plen,
         crumb__rd_arg_bytes(&a, kr->str, kr->len);
         for (int f = 0; f < 7; f++)
             crumb__rd_arg_str(&a, fields[f]);
-        if (redisAppendCommandArgv(r->c, a.n, a.v, a.l) != REDIS_OK) {
+        if (redisAppendCommandArgv(r->conn.c, a.n, a.v, a.l) != REDIS_OK) {
             rc = CRUMB_ENOMEM;
             break;
         }
@@ -791,12 +740,12 @@ list_batch(crumb_store *st, rstore *r, const redisReply *keys, size_t plen,
     }
     for (i = 0; i < sent && rc == CRUMB_OK; i++) {
         redisReply *rep = NULL;
-        if (redisGetReply(r->c, (void **)&rep) != REDIS_OK || !rep) {
-            crumb_store_set_errmsg(st, "redis %s:%d: %s", r->host, r->port,
-                                   r->c->err == REDIS_ERR_IO &&
+        if (redisGetReply(r->conn.c, (void **)&rep) != REDIS_OK || !rep) {
+            crumb_store_set_errmsg(st, "redis %s:%d: %s", r->conn.host, r->conn.port,
+                                   r->conn.c->err == REDIS_ERR_IO &&
                                            errno == EAGAIN
                                        ? "timeout"
-                                       : r->c->errstr);
+                                       : r->conn.c->errstr);
             rc = CRUMB_EUNAVAIL;
             break;
         }
@@ -827,7 +776,7 @@ list_batch(crumb_store *st, rstore *r, const redisReply *keys, size_t plen,
         freeReplyObject(rep);
     }
     if (i < sent)
-        crumb__rd_drop(r);
+        crumb__redis_drop(&r->conn);
     free(bin);
     return rc;
 }

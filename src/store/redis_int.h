@@ -10,6 +10,8 @@
 
 #include <crumb/store.h>
 
+#include "redis_conn.h"
+
 /* The Lua scripts (redis_scripts.h holds their text, for redis.c). */
 enum { S_SAVE, S_TOUCH, S_DESTROY, S_DESTROY_USER, S_LIST, S_GC_USER,
        S_COUNTER, S_KV_SET, S_LOG_APPEND, S_COUNT };
@@ -22,13 +24,8 @@ enum { S_SAVE, S_TOUCH, S_DESTROY, S_DESTROY_USER, S_LIST, S_GC_USER,
 #define RKEY_MAX (PREFIX_MAX + 3 + CRUMB_STORE_NAME_MAX + 1)
 
 typedef struct rstore {
-    redisContext *c;
-    char host[256];
-    int port;
-    int db;
+    crumb__redis_conn conn;
     char prefix[PREFIX_MAX + 1];
-    struct timeval connect_tv;
-    struct timeval cmd_tv;
     size_t max_data;
     char sha[S_COUNT][41];
 } rstore;
@@ -47,8 +44,6 @@ void crumb__rd_arg_str(args *a, const char *s);
 void crumb__rd_arg_int(args *a, int64_t v);
 /* PREFIX ":" kind ":" name into @out (RKEY_MAX bytes). */
 void crumb__rd_rkey(const rstore *r, char kind, const char *name, char *out);
-/* Drop the connection (the next command reconnects). */
-void crumb__rd_drop(rstore *r);
 /* One command / one script: the reply (never an error reply) or NULL with
  * *rc set; a transport failure drops the connection. */
 redisReply *crumb__rd_run(crumb_store *st, rstore *r, args *a, int *rc);

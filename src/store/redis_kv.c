@@ -190,7 +190,7 @@ log_batch(crumb_store *st, rstore *r, const redisReply *keys, size_t plen,
         crumb__rd_arg_bytes(&a, kr->str, kr->len);
         crumb__rd_arg_str(&a, "0");
         crumb__rd_arg_str(&a, "-1");
-        if (redisAppendCommandArgv(r->c, a.n, a.v, a.l) != REDIS_OK) {
+        if (redisAppendCommandArgv(r->conn.c, a.n, a.v, a.l) != REDIS_OK) {
             rc = CRUMB_ENOMEM;
             break;
         }
@@ -203,12 +203,12 @@ log_batch(crumb_store *st, rstore *r, const redisReply *keys, size_t plen,
         if (!sel[i])
             continue;
         redisReply *rep = NULL;
-        if (redisGetReply(r->c, (void **)&rep) != REDIS_OK || !rep) {
-            crumb_store_set_errmsg(st, "redis %s:%d: %s", r->host, r->port,
-                                   r->c->err == REDIS_ERR_IO &&
+        if (redisGetReply(r->conn.c, (void **)&rep) != REDIS_OK || !rep) {
+            crumb_store_set_errmsg(st, "redis %s:%d: %s", r->conn.host, r->conn.port,
+                                   r->conn.c->err == REDIS_ERR_IO &&
                                            errno == EAGAIN
                                        ? "timeout"
-                                       : r->c->errstr);
+                                       : r->conn.c->errstr);
             rc = CRUMB_EUNAVAIL;
             break;
         }
@@ -225,7 +225,7 @@ log_batch(crumb_store *st, rstore *r, const redisReply *keys, size_t plen,
         freeReplyObject(rep);
     }
     if (got < sent)
-        crumb__rd_drop(r);
+        crumb__redis_drop(&r->conn);
     free(items);
     free(sel);
     return rc;

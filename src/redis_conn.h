@@ -1,0 +1,33 @@
+/* redis_conn.h - one Redis connection with timeouts and the breaker,
+ * shared by the session store (store/redis.c) and the users backend
+ * (auth/users_redis.c). */
+#ifndef CRUMB_REDIS_CONN_H
+#define CRUMB_REDIS_CONN_H
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+#include <sys/time.h>
+
+typedef struct crumb__redis_conn {
+    redisContext *c; /* NULL until connected, and after a failure */
+    char host[256];
+    int port;
+    int db;
+    struct timeval connect_tv, cmd_tv;
+} crumb__redis_conn;
+
+/*
+ * Connects when not connected (unless the breaker says the endpoint just
+ * failed), sets the command timeout and selects the database. Returns
+ * CRUMB_OK, CRUMB_EUNAVAIL (down, refused, timed out) or CRUMB_ESTORE
+ * (SELECT refused), with why in @why.
+ */
+int crumb__redis_ensure(crumb__redis_conn *r, char *why, size_t size);
+/* A transport failure: tell the breaker, drop the connection. */
+void crumb__redis_fail(crumb__redis_conn *r);
+/* Drop the connection; the next crumb__redis_ensure() reconnects. */
+void crumb__redis_drop(crumb__redis_conn *r);
+/* A reply came back: the endpoint is up. */
+void crumb__redis_ok(crumb__redis_conn *r);
+
+#endif
