@@ -14,13 +14,15 @@
 static const char sign_help[] =
     "usage: crumb sign (--secret-key KEY | --secret-key-hex HEX)\n"
     "                  [--salt S] [--timestamp T] [--digest sha1|sha256|sha512]\n"
-    "                  JSON\n"
+    "                  [--compression flask|fast] JSON\n"
     "\n"
     "Prints the cookie value Flask would send for the session JSON (an\n"
     "object in Flask's tagged JSON: {\"t\": {\" t\": [1, 2]}} holds a tuple,\n"
     "\" b\" bytes, \" d\" a datetime, \" u\" a UUID, \" m\" Markup).\n"
     "--salt defaults to \"cookie-session\", --timestamp to now (unix seconds),\n"
-    "--digest to sha1 (Flask's).\n";
+    "--digest to sha1 (Flask's). --compression flask (the default) writes\n"
+    "exactly Flask's bytes; fast is what libcrumb does by default: the same\n"
+    "session, maybe another zlib stream.\n";
 
 static const char decode_help[] =
     "usage: crumb decode [--secret-key KEY | --secret-key-hex HEX]\n"
@@ -62,6 +64,7 @@ enum {
     OPT_MAX_AGE,
     OPT_NOW,
     OPT_DIGEST,
+    OPT_COMPRESSION,
 };
 
 /* Parses the options both verbs share; returns -1 after printing why,
@@ -80,6 +83,7 @@ parse_cookie_opts(const char *verb, const char *help, int argc, char **argv,
         {"max-age", required_argument, NULL, OPT_MAX_AGE},
         {"now", required_argument, NULL, OPT_NOW},
         {"digest", required_argument, NULL, OPT_DIGEST},
+        {"compression", required_argument, NULL, OPT_COMPRESSION},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -143,6 +147,16 @@ parse_cookie_opts(const char *verb, const char *help, int argc, char **argv,
                 return -1;
             }
             break;
+        case OPT_COMPRESSION:
+            if (!strcmp(optarg, "flask"))
+                o->signer.compression = CRUMB_COMPRESS_FLASK;
+            else if (!strcmp(optarg, "fast"))
+                o->signer.compression = CRUMB_COMPRESS_FAST;
+            else {
+                cli_error(verb, "--compression wants flask or fast");
+                return -1;
+            }
+            break;
         case 'h':
             fputs(help, stdout);
             return 1;
@@ -184,6 +198,7 @@ int
 cli_sign(int argc, char **argv)
 {
     struct cookie_opts o = {0};
+    o.signer.compression = CRUMB_COMPRESS_FLASK; /* Flask's exact bytes */
     int status = 2;
     crumb_signer *s = NULL;
     json_t *obj = NULL;

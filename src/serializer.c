@@ -10,6 +10,8 @@
 #include <crumb/sign.h>
 #include <crumb/tagjson.h>
 
+#include "deflate_bound.h"
+#include "deflate_fixed.h"
 #include "sign_internal.h"
 
 /* Payloads up to this size decode on the stack. */
@@ -135,6 +137,12 @@ crumb__signer_try_compress(const crumb_signer *s, const char *json,
                            size_t len, unsigned char *dst)
 {
     if (len < 8 || len > UINT32_MAX)
+        return 0;
+    if (s->compression == CRUMB_COMPRESS_FAST &&
+        len <= CRUMB__DEFLATE_FIXED_MAX)
+        return (long)crumb__deflate_fixed((const unsigned char *)json, len,
+                                          dst, len - 2);
+    if (crumb__deflate_cannot_win((const unsigned char *)json, len))
         return 0;
     crumb_signer *m = (crumb_signer *)s;
     int small = small_stream_ok((const unsigned char *)json, len);

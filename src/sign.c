@@ -41,7 +41,8 @@ crumb_signer_new(crumb_signer **out, const crumb_signer_options *opts)
     if (!opts)
         opts = &defaults;
     const char *mdname = digest_name(opts->digest);
-    if (!mdname || (unsigned)opts->key_derivation > CRUMB_KEYDERIV_NONE)
+    if (!mdname || (unsigned)opts->key_derivation > CRUMB_KEYDERIV_NONE ||
+        (unsigned)opts->compression > CRUMB_COMPRESS_FLASK)
         return CRUMB_EINVAL;
     crumb_signer *s = calloc(1, sizeof *s);
     if (!s)
@@ -56,11 +57,11 @@ crumb_signer_new(crumb_signer **out, const crumb_signer_options *opts)
     memcpy(s->salt, salt, s->salt_len + 1);
     s->digest = opts->digest;
     s->key_derivation = opts->key_derivation;
+    s->compression = opts->compression;
     s->max_decompressed = opts->max_decompressed ? opts->max_decompressed
                                                  : DEFAULT_MAX_DECOMPRESSED;
     s->md = EVP_MD_fetch(NULL, mdname, NULL);
-    s->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (!s->md || !s->mac) {
+    if (!s->md) {
         crumb_signer_free(s);
         return CRUMB_ECRYPTO;
     }
@@ -72,9 +73,7 @@ crumb_signer_new(crumb_signer **out, const crumb_signer_options *opts)
 static void
 key_wipe(crumb__signer_key *k)
 {
-    for (int i = 0; i < CRUMB__POOL_SLOTS; i++)
-        EVP_MAC_CTX_free(atomic_exchange(&k->pool[i], NULL));
-    EVP_MAC_CTX_free(k->base);
+    crumb__hmac_key_wipe(&k->mac);
     if (k->derived && k->derived != k->secret) {
         OPENSSL_cleanse(k->derived, k->derived_len);
         free(k->derived);
@@ -109,7 +108,6 @@ crumb_signer_free(crumb_signer *s)
     zpool_drain(s->zpool);
     zpool_drain(s->zpool_small);
     EVP_MD_free(s->md);
-    EVP_MAC_free(s->mac);
     free(s->salt);
     free(s);
 }
@@ -118,21 +116,6 @@ size_t
 crumb_signer_key_count(const crumb_signer *s)
 {
     return s ? s->nkeys : 0;
-}
-
-/* A MAC context keyed with @key, for the signer's digest. */
-static EVP_MAC_CTX *
-mac_new(const crumb_signer *s, const unsigned char *key, size_t len)
-{
-    OSSL_PARAM params[2];
-    params[0] = OSSL_PARAM_construct_utf8_string(
-        OSSL_MAC_PARAM_DIGEST, (char *)digest_name(s->digest), 0);
-    params[1] = OSSL_PARAM_construct_end();
-    EVP_MAC_CTX *c = EVP_MAC_CTX_new(s->mac);
-    if (c && EVP_MAC_init(c, key, len, params) == 1)
-        return c;
-    EVP_MAC_CTX_free(c);
-    return NULL;
 }
 
 /*
@@ -152,10 +135,14 @@ derive_key(const crumb_signer *s, crumb__signer_key *k)
         return CRUMB_OK;
     }
     if (s->key_derivation == CRUMB_KEYDERIV_HMAC) {
-        EVP_MAC_CTX *c = mac_new(s, k->secret, k->secret_len);
-        ok = c && EVP_MAC_update(c, s->salt, s->salt_len) == 1 &&
-             EVP_MAC_final(c, buf, &n, sizeof buf) == 1;
-        EVP_MAC_CTX_free(c);
+        crumb__hmac_key hk;
+        ok = crumb__hmac_key_init(&hk, s->digest, k->secret,
+                                  k->secret_len) == CRUMB_OK;
+        if (ok) {
+            crumb__hmac(&hk, s->salt, s->salt_len, buf);
+            n = hk.mac_len;
+        }
+        crumb__hmac_key_wipe(&hk);
     } else {
         EVP_MD_CTX *c = EVP_MD_CTX_new();
         unsigned int un = 0;
@@ -201,9 +188,7 @@ crumb_signer_add_key(crumb_signer *s, const void *key, size_t len)
             n->secret_len = o->secret_len;
             n->derived = o->derived;
             n->derived_len = o->derived_len;
-            n->base = o->base;
-            for (int j = 0; j < CRUMB__POOL_SLOTS; j++)
-                atomic_init(&n->pool[j], atomic_load(&o->pool[j]));
+            n->mac = o->mac;
         }
         free(s->keys);
         s->keys = nk;
@@ -218,54 +203,24 @@ crumb_signer_add_key(crumb_signer *s, const void *key, size_t len)
     k->secret_len = len;
     int rc = derive_key(s, k);
     if (rc == CRUMB_OK) {
-        k->base = mac_new(s, k->derived, k->derived_len);
-        if (!k->base)
-            rc = CRUMB_ECRYPTO;
+        rc = crumb__hmac_key_init(&k->mac, s->digest, k->derived,
+                                  k->derived_len);
     }
     if (rc != CRUMB_OK) {
         key_wipe(k);
         return rc;
     }
-    for (int j = 0; j < CRUMB__POOL_SLOTS; j++)
-        atomic_init(&k->pool[j], NULL);
     s->nkeys++;
     return CRUMB_OK;
 }
 
-/*
- * HMAC of @data with key @ki into @out (s->mac_len bytes). A context from
- * the key's pool is re-initialised with its own key (EVP_MAC_init with a
- * NULL key keeps the key), which costs far less than a fetch or a fresh
- * keyed context; when the pool is empty the pre-keyed base is duplicated.
- */
+/* HMAC of @data with key @ki into @out (s->mac_len bytes). */
 static int
 mac_compute(const crumb_signer *s, size_t ki, const void *data, size_t len,
             unsigned char *out)
 {
-    crumb__signer_key *k = &s->keys[ki];
-    EVP_MAC_CTX *c = NULL;
-    int ok;
-    for (int i = 0; i < CRUMB__POOL_SLOTS && !c; i++)
-        if (atomic_load_explicit(&k->pool[i], memory_order_relaxed))
-            c = atomic_exchange(&k->pool[i], NULL);
-    if (c) {
-        ok = EVP_MAC_init(c, NULL, 0, NULL) == 1;
-    } else {
-        c = EVP_MAC_CTX_dup(k->base);
-        ok = c != NULL;
-    }
-    size_t n = 0;
-    ok = ok && EVP_MAC_update(c, data, len) == 1 &&
-         EVP_MAC_final(c, out, &n, EVP_MAX_MD_SIZE) == 1 && n == s->mac_len;
-    if (!c)
-        return CRUMB_ECRYPTO;
-    for (int i = 0; i < CRUMB__POOL_SLOTS && c; i++) {
-        EVP_MAC_CTX *expected = NULL;
-        if (atomic_compare_exchange_strong(&k->pool[i], &expected, c))
-            c = NULL;
-    }
-    EVP_MAC_CTX_free(c);
-    return ok ? CRUMB_OK : CRUMB_ECRYPTO;
+    crumb__hmac(&s->keys[ki].mac, data, len, out);
+    return CRUMB_OK;
 }
 
 /* itsdangerous's int_to_bytes: 8 bytes big-endian, leading zeros dropped

@@ -10,6 +10,8 @@
 
 #include <crumb/sign.h>
 
+#include "hmac_fast.h"
+
 /* Contexts kept ready for reuse, per key and per signer. Threads take one
  * with an atomic exchange and give it back with a compare-and-swap; when
  * all slots are busy a thread makes a fresh one (and frees it after). */
@@ -20,8 +22,7 @@ typedef struct crumb__signer_key {
     size_t secret_len;
     unsigned char *derived;
     size_t derived_len;
-    EVP_MAC_CTX *base; /* keyed with derived; only ever duplicated */
-    _Atomic(EVP_MAC_CTX *) pool[CRUMB__POOL_SLOTS];
+    crumb__hmac_key mac; /* keyed with derived */
 } crumb__signer_key;
 
 struct crumb_signer {
@@ -29,9 +30,9 @@ struct crumb_signer {
     size_t salt_len;
     crumb_digest digest;
     crumb_keyderiv key_derivation;
+    crumb_compression compression;
     size_t max_decompressed;
     EVP_MD *md;
-    EVP_MAC *mac;
     size_t mac_len;
     crumb__signer_key *keys;
     size_t nkeys, cap;

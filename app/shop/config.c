@@ -234,7 +234,8 @@ usage(void)
             "  CRUMB_TEST_CLOCK_FILE (development and test only),\n"
             "  CRUMB_PERMANENT_LIFETIME\n"
             "  (2678400 s), CRUMB_COOKIE_SECURE, CRUMB_COOKIE_NAME,\n"
-            "  CRUMB_COOKIE_SAMESITE=Lax|Strict|None, CRUMB_THREADS,\n"
+            "  CRUMB_COOKIE_SAMESITE=Lax|Strict|None,\n"
+            "  CRUMB_COOKIE_COMPRESSION=fast|flask, CRUMB_THREADS,\n"
             "  CRUMB_LOG=1|0, CRUMB_SHOP_DIR\n");
 }
 
@@ -316,6 +317,16 @@ shop_config_load(shop_config *c, int argc, char **argv)
     else {
         fprintf(stderr, "crumb-shop: CRUMB_COOKIE_SAMESITE must be Lax, "
                         "Strict or None\n");
+        return 1;
+    }
+    const char *cz = env("CRUMB_COOKIE_COMPRESSION", "fast");
+    if (strcmp(cz, "fast") == 0)
+        c->compression = CRUMB_COMPRESS_FAST;
+    else if (strcmp(cz, "flask") == 0)
+        c->compression = CRUMB_COMPRESS_FLASK;
+    else {
+        fprintf(stderr, "crumb-shop: CRUMB_COOKIE_COMPRESSION must be fast "
+                        "or flask\n");
         return 1;
     }
     if (env_seconds("CRUMB_IDLE_TIMEOUT", "1800", &c->idle_timeout) != 0 ||

@@ -21,6 +21,7 @@ run(shop_config *c)
     cfg.cookie_name = c->cookie_name;
     cfg.cookie_secure = c->cookie_secure;
     cfg.cookie_samesite = c->samesite;
+    cfg.signer.compression = c->compression;
     cfg.permanent_lifetime = c->permanent_lifetime;
     if (strcmp(c->store, "cookie") != 0)
         cfg.store_uri = c->store;

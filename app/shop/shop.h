@@ -33,6 +33,7 @@ typedef struct shop_config {
     int cookie_secure;
     const char *cookie_name;
     crumb_samesite samesite;
+    crumb_compression compression; /* CRUMB_COOKIE_COMPRESSION */
     char *app_dir;           /* templates/ and static/ live here */
     unsigned threads;
     int log;

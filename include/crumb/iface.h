@@ -37,7 +37,7 @@ typedef struct crumb_config {
     size_t secret_key_len;
     const crumb_key *fallback_keys;
     size_t fallback_count;
-    crumb_signer_options signer; /* zeroed: Flask's */
+    crumb_signer_options signer; /* zeroed: Flask's, FAST compression */
 
     /* Cookie. Strings are copied by crumb_iface_new(). */
     const char *cookie_name; /* NULL: "session" */

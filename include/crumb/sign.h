@@ -38,11 +38,28 @@ typedef enum crumb_keyderiv {
     CRUMB_KEYDERIV_NONE           /* the secret itself */
 } crumb_keyderiv;
 
+/*
+ * How a payload is compressed. Both write a zlib stream Flask reads, and
+ * only when it makes the payload at least 2 bytes shorter (itsdangerous's
+ * rule); they differ in which zlib stream, and in cost.
+ */
+typedef enum crumb_compression {
+    /* Payloads up to 1 KiB: one fixed-Huffman block from crumb's own small
+     * encoder, about 1/20 of zlib's cost; longer ones as FLASK. Cookies
+     * may differ from Flask's bytes (never in what they decode to). */
+    CRUMB_COMPRESS_FAST = 0,
+    /* Exactly zlib.compress(json): crumb's cookie is Flask's cookie, byte
+     * for byte. deflate() runs on every save unless a cheap bound proves
+     * it cannot win. */
+    CRUMB_COMPRESS_FLASK
+} crumb_compression;
+
 typedef struct crumb_signer_options {
     const char *salt;              /* NULL: "cookie-session" */
     crumb_digest digest;           /* default SHA1 */
     crumb_keyderiv key_derivation; /* default HMAC */
     size_t max_decompressed;       /* 0: 1 MiB; bound on zlib payloads */
+    crumb_compression compression; /* default FAST */
 } crumb_signer_options;
 
 typedef struct crumb_signer crumb_signer;

@@ -8,6 +8,7 @@
 #include <crumb/sign.h>
 #include <crumb/tagjson.h>
 
+#include "deflate_bound.h"
 #include "sign_internal.h"
 #include "test.h"
 
@@ -155,9 +156,12 @@ TEST(flask_session_vectors)
         unsigned char key[256];
         size_t klen = unhex(fl[0], key);
         int64_t ts = strtoll(fl[1], NULL, 10);
-        crumb_signer *s = NULL;
-        CHECK_RC(crumb_signer_new(&s, NULL), CRUMB_OK);
+        crumb_signer_options flask = {.compression = CRUMB_COMPRESS_FLASK};
+        crumb_signer *s = NULL, *fast = NULL;
+        CHECK_RC(crumb_signer_new(&s, &flask), CRUMB_OK);
         CHECK_RC(crumb_signer_add_key(s, key, klen), CRUMB_OK);
+        CHECK_RC(crumb_signer_new(&fast, NULL), CRUMB_OK);
+        CHECK_RC(crumb_signer_add_key(fast, key, klen), CRUMB_OK);
         json_t *v = NULL;
         int64_t got_ts = 0;
         CHECK_RC(crumb_signer_loads(s, fl[3], strlen(fl[3]), 3600, ts + 10,
@@ -175,6 +179,17 @@ TEST(flask_session_vectors)
         CHECK_INT(clen, ==, strlen(fl[3]));
         compressed += cookie[0] == '.';
         free(cookie);
+        /* The default policy may pick another zlib stream (or none), never
+         * another session. */
+        CHECK_RC(crumb_signer_dumps(fast, v, ts, &cookie, &clen), CRUMB_OK);
+        json_t *again = NULL;
+        CHECK_RC(crumb_signer_loads(s, cookie, clen, 3600, ts + 10, &again,
+                                    NULL),
+                 CRUMB_OK);
+        CHECK(json_equal(again, v));
+        json_decref(again);
+        free(cookie);
+        crumb_signer_free(fast);
         json_decref(v);
         CHECK_RC(crumb_payload_decode(fl[3], strlen(fl[3]), 0, &v),
                  CRUMB_OK);
@@ -409,7 +424,8 @@ TEST(malformed_values)
 /* Compressed exactly when zlib saves at least 2 bytes, like itsdangerous. */
 TEST(compression_threshold)
 {
-    crumb_signer *s = signer_with("k", NULL);
+    crumb_signer_options flask = {.compression = CRUMB_COMPRESS_FLASK};
+    crumb_signer *s = signer_with("k", &flask);
     char text[200];
     int both[2] = {0, 0};
     for (int len = 0; len < 120; len++) {
@@ -502,7 +518,8 @@ fill_input(uint64_t *st, int kind, unsigned char *buf, size_t len)
  */
 TEST(compress_matches_zlib)
 {
-    crumb_signer *s = signer_with("k", NULL);
+    crumb_signer_options flask = {.compression = CRUMB_COMPRESS_FLASK};
+    crumb_signer *s = signer_with("k", &flask);
     static const size_t big[] = {1000, 2048, 3999, 4000, 4001, 6000};
     unsigned char in[8192], got[8192], want[8192 + 64];
     uint64_t st = 0x9e3779b97f4a7c15ULL;
@@ -531,6 +548,88 @@ TEST(compress_matches_zlib)
     CHECK_INT(wins, >, 1000);
     CHECK_INT(losses, >, 1000);
     crumb_signer_free(s);
+}
+
+/*
+ * The default (FAST) policy: up to 1 KiB crumb's own fixed-Huffman
+ * stream, kept exactly when it is at least 2 bytes shorter, always a
+ * valid zlib stream of the same bytes; longer inputs as FLASK.
+ */
+TEST(compress_fast_round_trips)
+{
+    crumb_signer *s = signer_with("k", NULL);
+    unsigned char in[2048], got[2048], back[2048];
+    uint64_t st = 0x2545F4914F6CDD1DULL;
+    int wins = 0, losses = 0;
+    for (int round = 0; round < 4; round++)
+        for (int kind = 0; kind < 5; kind++)
+            for (size_t len = 1; len <= 1100; len += 1 + len / 64) {
+                fill_input(&st, kind, in, len);
+                long n = crumb__signer_try_compress(s, (const char *)in, len,
+                                                    got);
+                CHECK_INT(n, >=, 0);
+                if (n == 0) {
+                    losses++;
+                    continue;
+                }
+                wins++;
+                CHECK_INT(n, <=, (long)len - 2);
+                uLongf bl = sizeof back;
+                CHECK(uncompress(back, &bl, got, (uLong)n) == Z_OK);
+                CHECK_MEM(back, bl, in, len);
+            }
+    CHECK_INT(wins, >, 500);
+    CHECK_INT(losses, >, 200);
+    /* The benchmark's session, and a tiny one: no compression pays. */
+    static const char *const small[] = {
+        "{\"_csrf\":\"q2mN8x1vR0aLk3JtYp7WcZ\",\"cart\":{\"1\":2},"
+        "\"user_id\":\"42\",\"visits\":1}",
+        "{\"visits\":12}",
+    };
+    for (size_t i = 0; i < sizeof small / sizeof *small; i++)
+        CHECK_INT(crumb__signer_try_compress(s, small[i], strlen(small[i]),
+                                             got), ==, 0);
+    /* A repetitive one does get compressed, and Flask's zlib reads it. */
+    const char *rep = "{\"a\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}";
+    long n = crumb__signer_try_compress(s, rep, strlen(rep), got);
+    CHECK_INT(n, >, 0);
+    crumb_signer_free(s);
+}
+
+/*
+ * crumb__deflate_cannot_win() never says "cannot" when zlib does win
+ * (compress_matches_zlib checks that through the FLASK path too), and it
+ * does decide the small sessions a shop writes.
+ */
+TEST(deflate_bound_sound)
+{
+    unsigned char in[4200], want[4200 + 64];
+    uint64_t st = 0xD1B54A32D192ED03ULL;
+    int decided = 0, total = 0;
+    for (int round = 0; round < 6; round++)
+        for (int kind = 0; kind < 5; kind++)
+            for (size_t len = 1; len <= 4100; len += 1 + len / 16) {
+                fill_input(&st, kind, in, len);
+                uLongf wl = sizeof want;
+                CHECK(compress2(want, &wl, in, len, Z_DEFAULT_COMPRESSION) ==
+                      Z_OK);
+                int wins = len >= 2 && wl <= len - 2;
+                int cannot = crumb__deflate_cannot_win(in, len);
+                if (cannot)
+                    CHECK(!wins);
+                decided += cannot;
+                total++;
+            }
+    CHECK_INT(decided, >, total / 10);
+    static const char *const small[] = {
+        "{\"visits\":12}",
+        "{\"_csrf\":\"q2mN8x1vR0aLk3JtYp7WcZ\",\"cart\":{\"1\":2},"
+        "\"user_id\":\"42\"}",
+        "{\"_fresh\":true,\"_user_id\":\"1234\"}",
+    };
+    for (size_t i = 0; i < sizeof small / sizeof *small; i++)
+        CHECK_INT(crumb__deflate_cannot_win((const unsigned char *)small[i],
+                                            strlen(small[i])), ==, 1);
 }
 
 static char *
@@ -649,6 +748,8 @@ main(void)
     RUN(malformed_values);
     RUN(compression_threshold);
     RUN(compress_matches_zlib);
+    RUN(compress_fast_round_trips);
+    RUN(deflate_bound_sound);
     RUN(zip_bomb_bounded);
     RUN(payload_decode_forms);
     RUN(dumps_errors);
