@@ -117,6 +117,19 @@ hash3(const unsigned char *p, unsigned bits)
     return (v * 0x9E3779B1u) >> (32 - bits);
 }
 
+/* Bits the fixed code spends on a match's length and distance. */
+static unsigned
+match_bits(unsigned len, unsigned dist)
+{
+    unsigned lc = 28;
+    while (len_base[lc] > len)
+        lc--;
+    unsigned dc = 29;
+    while (dist_base[dc] > dist)
+        dc--;
+    return lit_bits[257 + lc] + len_extra[lc] + 5 + dist_extra[dc];
+}
+
 size_t
 crumb__deflate_fixed(const unsigned char *src, size_t len,
                      unsigned char *dst, size_t cap)
@@ -124,13 +137,12 @@ crumb__deflate_fixed(const unsigned char *src, size_t len,
     if (len > CRUMB__DEFLATE_FIXED_MAX || cap < 2 + 1 + 4)
         return 0;
     pthread_once(&codes_once, codes_init);
-    /* CMF 0x78: deflate, 32 KiB window; FLG 0x01: no dictionary, the
-     * check bits making 0x7801 a multiple of 31. */
-    dst[0] = 0x78;
-    dst[1] = 0x01;
-    bitsink b = {.dst = dst + 2, .cap = cap - 2 - 4};
-    put(&b, 1 | 1 << 1, 3); /* BFINAL, BTYPE 01 (fixed codes) */
 
+    /* Parse first, counting bits; most small sessions do not shrink, and
+     * then nothing is written. */
+    uint16_t tok_len[CRUMB__DEFLATE_FIXED_MAX]; /* 0: literal */
+    uint16_t tok_val[CRUMB__DEFLATE_FIXED_MAX]; /* byte, or distance */
+    size_t ntok = 0;
     /* Position + 1 of the newest 3-gram per hash; about 2 slots per input
      * byte, so that clearing it stays small for small inputs. */
     uint16_t head[1 << HASH_BITS];
@@ -138,19 +150,23 @@ crumb__deflate_fixed(const unsigned char *src, size_t len,
     while (hb < HASH_BITS && ((size_t)1 << hb) < 2 * len)
         hb++;
     memset(head, 0, sizeof head[0] << hb);
+    uint64_t bits = 3 + 7; /* block header, end-of-block */
     size_t i = 0;
-    while (i < len && !b.full) {
+    while (i < len) {
         if (i + MIN_MATCH <= len) {
             unsigned h = hash3(src + i, hb);
             size_t cand = head[h];
             head[h] = (uint16_t)(i + 1);
-            if (cand && memcmp(src + cand - 1, src + i, MIN_MATCH) == 0) {
-                const unsigned char *a = src + cand - 1, *c = src + i;
+            const unsigned char *a = cand ? src + cand - 1 : NULL;
+            const unsigned char *c = src + i;
+            if (a && a[0] == c[0] && a[1] == c[1] && a[2] == c[2]) {
                 size_t max = len - i < MAX_MATCH ? len - i : MAX_MATCH;
                 size_t l = MIN_MATCH;
                 while (l < max && a[l] == c[l])
                     l++;
-                put_match(&b, (unsigned)l, (unsigned)(c - a));
+                tok_len[ntok] = (uint16_t)l;
+                tok_val[ntok++] = (uint16_t)(c - a);
+                bits += match_bits((unsigned)l, (unsigned)(c - a));
                 for (size_t k = i + 1; k < i + l && k + MIN_MATCH <= len;
                      k++)
                     head[hash3(src + k, hb)] = (uint16_t)(k + 1);
@@ -158,14 +174,32 @@ crumb__deflate_fixed(const unsigned char *src, size_t len,
                 continue;
             }
         }
-        put(&b, lit_code[src[i]], lit_bits[src[i]]);
+        tok_len[ntok] = 0;
+        tok_val[ntok++] = src[i];
+        bits += lit_bits[src[i]];
         i++;
+    }
+    size_t total = 2 + (size_t)((bits + 7) / 8) + 4;
+    if (total > cap)
+        return 0;
+
+    /* CMF 0x78: deflate, 32 KiB window; FLG 0x01: no dictionary, the
+     * check bits making 0x7801 a multiple of 31. */
+    dst[0] = 0x78;
+    dst[1] = 0x01;
+    bitsink b = {.dst = dst + 2, .cap = cap - 2 - 4};
+    put(&b, 1 | 1 << 1, 3); /* BFINAL, BTYPE 01 (fixed codes) */
+    for (size_t t = 0; t < ntok; t++) {
+        if (tok_len[t])
+            put_match(&b, tok_len[t], tok_val[t]);
+        else
+            put(&b, lit_code[tok_val[t]], lit_bits[tok_val[t]]);
     }
     put(&b, lit_code[256], lit_bits[256]);
     if (b.nbits)
         put(&b, 0, 8 - b.nbits); /* pad the last byte */
     if (b.full)
-        return 0;
+        return 0; /* cannot happen: total was checked */
     size_t n = 2 + b.n;
     uint32_t ad = (uint32_t)adler32(adler32(0, NULL, 0), src, (uInt)len);
     dst[n++] = (unsigned char)(ad >> 24);
