@@ -21,7 +21,13 @@ crumb_cookie_is_ctl(unsigned char c)
 static int
 crumb_cookie_is_separator(unsigned char c)
 {
-    return c != '\0' && strchr("()<>@,;:\\\"/[]?={} \t", c) != NULL;
+    switch (c) {
+    case '(': case ')': case '<': case '>': case '@': case ',': case ';':
+    case ':': case '\\': case '"': case '/': case '[': case ']': case '?':
+    case '=': case '{': case '}': case ' ': case '\t':
+        return 1;
+    }
+    return 0;
 }
 
 /* Optional whitespace, OWS in RFC 7230: SP and HTAB. */
@@ -187,7 +193,13 @@ crumb_cookie_is_tchar(unsigned char c)
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
         (c >= 'A' && c <= 'Z'))
         return 1;
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*':
+    case '+': case '-': case '.': case '^': case '_': case '`': case '|':
+    case '~':
+        return 1;
+    }
+    return 0;
 }
 
 /* RFC 6265: cookie-octet = %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E */
