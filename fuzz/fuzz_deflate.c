@@ -11,13 +11,7 @@
 #include "deflate_bound.h"
 #include "deflate_fixed.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FUZZ_CHECK(cond)                                                       \
-    do {                                                                       \
-        if (!(cond))                                                           \
-            abort();                                                           \
-    } while (0)
+#include "fuzz_check.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -94,42 +94,35 @@ crumb__hmac_key_init(crumb__hmac_key *k, crumb_digest digest,
     return CRUMB_OK;
 }
 
+/* inner = H(ipad state, data); out = H(opad state, inner). */
+#define HMAC_WITH(CTX, field, Update, Final, LEN)                              \
+    do {                                                                       \
+        CTX c = k->inner.field;                                                \
+        Update(&c, data, len);                                                 \
+        Final(ih, &c);                                                         \
+        c = k->outer.field;                                                    \
+        Update(&c, ih, LEN);                                                   \
+        Final(out, &c);                                                        \
+        OPENSSL_cleanse(&c, sizeof c);                                         \
+    } while (0)
+
 void
 crumb__hmac(const crumb__hmac_key *k, const void *data, size_t len,
             unsigned char *out)
 {
     unsigned char ih[SHA512_DIGEST_LENGTH];
     switch (k->digest) {
-    case CRUMB_DIGEST_SHA1: {
-        SHA_CTX c = k->inner.sha1;
-        SHA1_Update(&c, data, len);
-        SHA1_Final(ih, &c);
-        c = k->outer.sha1;
-        SHA1_Update(&c, ih, SHA_DIGEST_LENGTH);
-        SHA1_Final(out, &c);
-        OPENSSL_cleanse(&c, sizeof c);
+    case CRUMB_DIGEST_SHA1:
+        HMAC_WITH(SHA_CTX, sha1, SHA1_Update, SHA1_Final, SHA_DIGEST_LENGTH);
         break;
-    }
-    case CRUMB_DIGEST_SHA256: {
-        SHA256_CTX c = k->inner.sha256;
-        SHA256_Update(&c, data, len);
-        SHA256_Final(ih, &c);
-        c = k->outer.sha256;
-        SHA256_Update(&c, ih, SHA256_DIGEST_LENGTH);
-        SHA256_Final(out, &c);
-        OPENSSL_cleanse(&c, sizeof c);
+    case CRUMB_DIGEST_SHA256:
+        HMAC_WITH(SHA256_CTX, sha256, SHA256_Update, SHA256_Final,
+                  SHA256_DIGEST_LENGTH);
         break;
-    }
-    case CRUMB_DIGEST_SHA512: {
-        SHA512_CTX c = k->inner.sha512;
-        SHA512_Update(&c, data, len);
-        SHA512_Final(ih, &c);
-        c = k->outer.sha512;
-        SHA512_Update(&c, ih, SHA512_DIGEST_LENGTH);
-        SHA512_Final(out, &c);
-        OPENSSL_cleanse(&c, sizeof c);
+    case CRUMB_DIGEST_SHA512:
+        HMAC_WITH(SHA512_CTX, sha512, SHA512_Update, SHA512_Final,
+                  SHA512_DIGEST_LENGTH);
         break;
-    }
     }
 }
 
