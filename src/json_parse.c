@@ -29,7 +29,8 @@
  * A number without ".", "e" or "E" is an integer and must fit int64; any
  * other is a real and must not overflow a double. A \u escape of a high
  * surrogate must be followed by one of a low surrogate; lone surrogates
- * are refused. Every value counts one level of depth.
+ * are refused. Every value counts one level of depth. One NUL byte right
+ * after a number or a literal is skipped (see past_lookahead()).
  */
 
 #define INLINE_DEPTH 32 /* containers tracked before the stack is malloc'd */
@@ -342,6 +343,19 @@ read_string(reader *r, scratch *b, const char **s, size_t *n, int *nul)
     return -1;
 }
 
+/*
+ * jansson's lexer looks one byte past a number, true, false or null and
+ * puts it back; a NUL byte put back is lost, as its one-character buffer
+ * takes NUL for "empty". So one NUL right after such a token is skipped:
+ * json_loadb takes "[1\0]" for [1]. Python would refuse it and Flask never
+ * writes it; we skip it too so that both parsers accept the same texts.
+ */
+static const unsigned char *
+past_lookahead(const unsigned char *q, const unsigned char *end)
+{
+    return q < end && *q == '\0' ? q + 1 : q;
+}
+
 static json_t *
 read_integer(reader *r, const unsigned char *d, const unsigned char *de,
              int neg)
@@ -469,7 +483,7 @@ read_number(reader *r)
     }
     const unsigned char *de = q, *f = q, *fe = q;
     if (q == end || (*q != '.' && *q != 'e' && *q != 'E')) {
-        r->p = q;
+        r->p = past_lookahead(q, end);
         return read_integer(r, d, de, neg);
     }
     if (*q == '.') {
@@ -494,7 +508,7 @@ read_number(reader *r)
         if (eneg)
             e10 = -e10;
     }
-    r->p = q;
+    r->p = past_lookahead(q, end);
     double x;
     if (!exact_real(d, de, f, fe, e10, neg, &x) &&
         strtod_real(r, s, q, &x) != 0)
@@ -508,7 +522,7 @@ read_word(reader *r, const char *word, size_t len, json_t *v)
 {
     if ((size_t)(r->end - r->p) < len || memcmp(r->p, word, len) != 0)
         return fail(r, CRUMB_EMALFORMED);
-    r->p += len;
+    r->p = past_lookahead(r->p + len, r->end);
     return v;
 }
 

@@ -11,7 +11,8 @@
 #define CRUMB__JSON_MAX_DEPTH 2048
 
 /* What the parser saw on its way, so a caller can skip a second walk over
- * the tree when nothing it looks for is there. */
+ * the tree when nothing it looks for is there. Both are upper bounds: a
+ * value a duplicate key replaced still counts. */
 typedef struct crumb__json_info {
     size_t depth;  /* the deepest value's level; the root is 1 */
     int space_key; /* some object key starts with a space (a Flask tag) */
@@ -25,7 +26,9 @@ typedef struct crumb__json_info {
  * values, same key order; a duplicate key keeps its first place and its
  * last value). The root must be an array or an object. Strings must be
  * valid UTF-8 and may hold NUL (\u0000), keys may not. Integers outside
- * int64, reals that overflow a double, NaN and Infinity are refused.
+ * int64, reals that overflow a double, NaN and Infinity are refused. Like
+ * json_loadb, it skips one NUL byte right after a number, true, false or
+ * null ("[1\0]" is [1]): a jansson quirk kept for sameness.
  * Nesting is bounded by CRUMB__JSON_MAX_DEPTH; no recursion.
  *
  * @info, when not NULL, is filled on success.
