@@ -87,17 +87,51 @@ skip_ws(reader *r)
     r->p = p;
 }
 
-/* Past the plain bytes at @q: 4 at a time while there are 4. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                         \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+/*
+ * The high bit of each byte of @x that is not plain (see plain[]): below
+ * 0x20, '"', '\\', or 0x80 and above. Each test is the has-a-zero-byte
+ * trick, (v - 0x01..) & ~v & 0x80..; a borrow can only mark bytes above a
+ * true match, so the lowest bit set is exact, and that is all we use.
+ */
+static uint64_t
+special8(uint64_t x)
+{
+    uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
+    uint64_t t = ((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) |
+                 ((b - ONES) & ~b) | x;
+    return t & HIGHS;
+}
+
+/* Past the plain bytes at @q: 8 at a time while 8 are left. */
 static const unsigned char *
 skip_plain(const unsigned char *q, const unsigned char *end)
 {
-    while (end - q >= 4 && plain[q[0]] && plain[q[1]] && plain[q[2]] &&
-           plain[q[3]])
-        q += 4;
+    while (end - q >= 8) {
+        uint64_t x;
+        memcpy(&x, q, 8);
+        uint64_t m = special8(x);
+        if (m)
+            return q + (__builtin_ctzll(m) >> 3); /* little endian */
+        q += 8;
+    }
     while (q < end && plain[*q])
         q++;
     return q;
 }
+#else
+static const unsigned char *
+skip_plain(const unsigned char *q, const unsigned char *end)
+{
+    while (q < end && plain[*q])
+        q++;
+    return q;
+}
+#endif
 
 static void
 scratch_init(scratch *b)
@@ -312,17 +346,14 @@ read_escaped(reader *r, scratch *b, const unsigned char *start,
     return -1;
 }
 
-/*
- * Reads the string whose opening quote is at r->p. Its bytes (*s, *n) are
- * in the input when it has no escape, else in @b until @b's next use.
- * r->p moves past the closing quote. Returns 0 or -1 (r->err set).
- */
+/* read_string() past its first non-plain byte at @q: UTF-8 sequences,
+ * escapes (then decoding into @b), the closing quote or an error. */
 static int
-read_string(reader *r, scratch *b, const char **s, size_t *n, int *nul)
+read_string_rest(reader *r, scratch *b, const unsigned char *start,
+                 const unsigned char *q, const char **s, size_t *n, int *nul)
 {
-    const unsigned char *start = r->p + 1, *q = start, *end = r->end;
+    const unsigned char *end = r->end;
     for (;;) {
-        q = skip_plain(q, end);
         if (q == end)
             break;
         if (*q == '"') {
@@ -337,10 +368,31 @@ read_string(reader *r, scratch *b, const char **s, size_t *n, int *nul)
         size_t k = *q >= 0x80 ? utf8_seq(q, end) : 0;
         if (!k)
             break;
-        q += k;
+        q = skip_plain(q + k, end);
     }
     r->err = CRUMB_EMALFORMED;
     return -1;
+}
+
+/*
+ * Reads the string whose opening quote is at r->p. Its bytes (*s, *n) are
+ * in the input when it has no escape, else in @b until @b's next use;
+ * *nul tells whether it holds a NUL. r->p moves past the closing quote.
+ * Returns 0 or -1 (r->err set). Inline for the common case: plain ASCII.
+ */
+static inline int
+read_string(reader *r, scratch *b, const char **s, size_t *n, int *nul)
+{
+    const unsigned char *start = r->p + 1;
+    const unsigned char *q = skip_plain(start, r->end);
+    if (q < r->end && *q == '"') {
+        *s = (const char *)start;
+        *n = (size_t)(q - start);
+        *nul = 0;
+        r->p = q + 1;
+        return 0;
+    }
+    return read_string_rest(r, b, start, q, s, n, nul);
 }
 
 /*
@@ -710,9 +762,9 @@ crumb__json_parse(const char *text, size_t len, json_t **out,
     skip_ws(&r);
     if (r.p == r.end || (*r.p != '{' && *r.p != '['))
         return CRUMB_EMALFORMED;
-    json_t *root = read_value(&r);
+    json_t *root = *r.p++ == '{' ? json_object() : json_array();
     if (!root)
-        return r.err;
+        return CRUMB_ENOMEM;
     scratch_init(&r.key);
     scratch_init(&r.val);
     st.v = st.inl;
