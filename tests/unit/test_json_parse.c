@@ -525,6 +525,24 @@ TEST(big_inputs)
     }
     free(digits);
     free(buf);
+    /* Ten million fraction digits against an exponent too big to keep
+     * exactly: only strtod may judge (1e90000000 overflows). */
+    size_t zeros = 9999998;
+    buf = malloc(zeros + 32);
+    CHECK(buf != NULL);
+    static const char *const exps[] = {"e99999999]", "e9999999]",
+                                       "e-99999999]", "e10000000]"};
+    for (size_t i = 0; i < sizeof exps / sizeof exps[0]; i++) {
+        memcpy(buf, "[0.", 3);
+        memset(buf + 3, '0', zeros);
+        n = 3 + zeros;
+        buf[n++] = '1';
+        memcpy(buf + n, exps[i], strlen(exps[i]));
+        n += strlen(exps[i]);
+        SAME(buf, n);
+        CHECK_INT(accepts(buf, n), ==, i != 0);
+    }
+    free(buf);
     DONE();
 }
 
