@@ -50,13 +50,12 @@ read_integer(const unsigned char *d, const unsigned char *de, int neg,
  */
 static int
 exact_real(const unsigned char *d, const unsigned char *de,
-           const unsigned char *f, const unsigned char *fe, long e10,
-           int neg, double *out)
+           const unsigned char *f, const unsigned char *fe, long e10, int neg,
+           double *out)
 {
     static const double pow10[] = {
-        1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
     };
     uint64_t m = 0;
     int nd = 0; /* digits in m, leading zeros not counted */
@@ -89,8 +88,8 @@ exact_real(const unsigned char *d, const unsigned char *de,
 #else
 static int
 exact_real(const unsigned char *d, const unsigned char *de,
-           const unsigned char *f, const unsigned char *fe, long e10,
-           int neg, double *out)
+           const unsigned char *f, const unsigned char *fe, long e10, int neg,
+           double *out)
 {
     return 0;
 }

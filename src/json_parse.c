@@ -86,7 +86,7 @@ skip_ws(reader *r)
     r->p = p;
 }
 
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                         \
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) &&                            \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
@@ -101,8 +101,8 @@ static uint64_t
 special8(uint64_t x)
 {
     uint64_t q = x ^ (ONES * '"'), b = x ^ (ONES * '\\');
-    uint64_t t = ((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) |
-                 ((b - ONES) & ~b) | x;
+    uint64_t t =
+        ((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((b - ONES) & ~b) | x;
     return t & HIGHS;
 }
 
