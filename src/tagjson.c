@@ -9,6 +9,8 @@
 #include <crumb/error.h>
 #include <crumb/tagjson.h>
 
+#include "json_parse.h"
+
 #define MAX_DEPTH 512
 
 static const char *const tag_names[] = {
@@ -235,18 +237,20 @@ crumb_tagjson_check(const json_t *v)
 int
 crumb_tagjson_loads(const char *text, size_t len, json_t **out)
 {
-    json_error_t err;
     if (!out)
         return CRUMB_EINVAL;
     *out = NULL;
-    if (!text)
-        return CRUMB_EMALFORMED;
-    json_t *v = json_loadb(text, len, JSON_ALLOW_NUL, &err);
-    if (!v)
-        return json_error_code(&err) == json_error_out_of_memory
-                   ? CRUMB_ENOMEM
-                   : CRUMB_EMALFORMED;
-    int rc = json_is_object(v) ? crumb_tagjson_check(v) : CRUMB_EMALFORMED;
+    json_t *v;
+    crumb__json_info info;
+    int rc = crumb__json_parse(text, len, &v, &info);
+    if (rc != CRUMB_OK)
+        return rc;
+    /* Without a key starting with a space there is no tag, and check()
+     * would only count the levels the parser counted: skip its walk. */
+    if (!json_is_object(v))
+        rc = CRUMB_EMALFORMED;
+    else if (info.space_key || info.depth > MAX_DEPTH)
+        rc = crumb_tagjson_check(v);
     if (rc != CRUMB_OK) {
         json_decref(v);
         return rc;
