@@ -180,8 +180,9 @@ sessions() {
 
 REDIS_PORT=""
 need_redis=0
-for t in crumb-redis flask-redis express-redis; do
-    wanted "$t" && need_redis=1
+# every target whose name mentions redis shares this one redis-server
+for t in $ONLY; do
+    case $t in *redis*) need_redis=1 ;; esac
 done
 if [ "$need_redis" = 1 ]; then
     if command -v redis-server >/dev/null; then
