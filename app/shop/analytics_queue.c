@@ -14,7 +14,7 @@
  * A request only copies its event (session handle, kind, template, time)
  * into a bounded ring; one background thread takes up to BATCH events at a
  * time and appends them on a single store handle borrowed from the
- * interface's pool. Events keep the time of their request, so a late write
+ * interface's pool, all in one store call. Events keep the time of their request, so a late write
  * counts in the right hour. When the ring is full the oldest event is
  * dropped and counted (the page never waits for analytics); the drops are
  * reported on stderr at shutdown, when the thread first writes what is
@@ -44,20 +44,36 @@ static int running, stopping;
 static crumb_iface *queue_iface;
 static pthread_t writer;
 
-/* Writes @n events; a store that fails loses them, not the pages. */
+/* Writes @n events with one crumb_analytics_record_many() (one
+ * transaction, or one pipelined round trip): per event, the store's
+ * commit cost them most of the writer's time. A batch refused as a whole
+ * for a bad event is written one by one, so only that event is lost; a
+ * store that fails loses the events it did not take, not the pages. */
 static void
 write_batch(const event *ev, size_t n)
 {
+    static crumb_analytics_entry ent[BATCH]; /* only the writer uses it */
     crumb_store *st = crumb_iface_store_acquire(queue_iface);
     if (!st) {
         failed += n;
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        if (crumb_analytics_record(
-                st, NULL, ev[i].handle, (crumb_analytics_event)ev[i].kind,
-                ev[i].tpl[0] ? ev[i].tpl : NULL, ev[i].at) != CRUMB_OK)
-            failed++;
+    for (size_t i = 0; i < n; i++) {
+        ent[i].handle = ev[i].handle;
+        ent[i].kind = (crumb_analytics_event)ev[i].kind;
+        ent[i].path_template = ev[i].tpl[0] ? ev[i].tpl : NULL;
+        ent[i].at = ev[i].at;
+    }
+    size_t written = 0;
+    int rc = crumb_analytics_record_many(st, NULL, ent, n, &written);
+    if (rc == CRUMB_EINVAL) {
+        for (size_t i = 0; i < n; i++)
+            if (crumb_analytics_record(st, NULL, ent[i].handle, ent[i].kind,
+                                       ent[i].path_template,
+                                       ent[i].at) == CRUMB_OK)
+                written++;
+    }
+    failed += n - written;
     crumb_iface_store_release(queue_iface, st);
 }
 

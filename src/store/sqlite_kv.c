@@ -177,6 +177,30 @@ crumb__sq_log_append(crumb_store *st, const char *name, const void *item,
     return rc;
 }
 
+/* A whole batch in one transaction: one commit (one write of the WAL
+ * frames of the pages it touched) instead of one per item, which is what
+ * an analytics writer draining its queue needs. All or nothing. */
+int
+crumb__sq_log_append_many(crumb_store *st, const crumb_store_log_entry *ev,
+                          size_t n, size_t cap, int64_t ttl,
+                          size_t *appended)
+{
+    sqstore *s = crumb_store_impl(st);
+    crumb__sq_write_begin(s);
+    int rc = crumb__sq_exec_id(st, s, Q_BEGIN);
+    for (size_t i = 0; i < n && rc == CRUMB_OK; i++)
+        rc = log_append_tx(st, s, ev[i].name, ev[i].item, ev[i].len, cap,
+                           ttl, ev[i].now);
+    if (rc == CRUMB_OK)
+        rc = crumb__sq_exec_id(st, s, Q_COMMIT);
+    if (rc != CRUMB_OK)
+        crumb__sq_rollback(st, s);
+    else
+        *appended = n;
+    crumb__sq_write_end(s);
+    return rc;
+}
+
 /* One query walks every live log in name order; the items of one log are
  * gathered (copied: a row's blob lives until the next step) and handed to
  * the visitor when the name changes. Rows that are not what this file
