@@ -9,6 +9,7 @@
 #include <crumb/store.h>
 
 #define CRUMB__POOL_MAX 64
+#define CRUMB__SAVE_STRIPES 64 /* in-process save locks, by record key */
 
 struct crumb_iface {
     crumb_config cfg;     /* strings below are our copies */
@@ -25,6 +26,10 @@ struct crumb_iface {
     pthread_mutex_t pool_lock;
     crumb_store *pool[CRUMB__POOL_MAX];
     size_t pool_len;
+    /* Updates of one session in this process take turns (iface_store.c,
+     * update_record); a stripe covers the keys with the same first byte
+     * modulo CRUMB__SAVE_STRIPES. */
+    pthread_mutex_t save_lock[CRUMB__SAVE_STRIPES];
 };
 
 extern _Thread_local char crumb__iface_errbuf[256];

@@ -1,5 +1,6 @@
 /* iface_store.c - server-side sessions: a random id in the cookie, the
  * data in a store, saved as the request's changes under a version check. */
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,14 @@ crumb__iface_store_init(crumb_iface *iface, const crumb_config *cfg)
     }
     if (pthread_mutex_init(&iface->pool_lock, NULL) != 0)
         return CRUMB_ENOMEM;
+    for (size_t i = 0; i < CRUMB__SAVE_STRIPES; i++) {
+        if (pthread_mutex_init(&iface->save_lock[i], NULL) != 0) {
+            while (i-- > 0)
+                pthread_mutex_destroy(&iface->save_lock[i]);
+            pthread_mutex_destroy(&iface->pool_lock);
+            return CRUMB_ENOMEM;
+        }
+    }
     /* Open one handle now: a bad URI or file fails at start, not at the
      * first request. A Redis that is down is not fatal: requests get 503
      * until it is back. */
@@ -97,6 +106,8 @@ crumb__iface_store_init(crumb_iface *iface, const crumb_config *cfg)
     if (rc == CRUMB_EUNAVAIL) {
         iface->warning = "the session store is unreachable for now";
     } else if (rc != CRUMB_OK) {
+        for (size_t i = 0; i < CRUMB__SAVE_STRIPES; i++)
+            pthread_mutex_destroy(&iface->save_lock[i]);
         pthread_mutex_destroy(&iface->pool_lock);
         return rc;
     }
@@ -117,6 +128,8 @@ crumb__iface_store_cleanup(crumb_iface *iface)
         crumb_store_close(iface->pool[i]);
     if (iface->store_shared)
         crumb_store_close(iface->store);
+    for (size_t i = 0; i < CRUMB__SAVE_STRIPES; i++)
+        pthread_mutex_destroy(&iface->save_lock[i]);
     pthread_mutex_destroy(&iface->pool_lock);
     free(iface->store_uri);
     free(iface->store_prefix);
@@ -406,9 +419,33 @@ create_record(crumb_iface *iface, crumb_store *st, crumb_session *s,
  * is now (right when nobody else saved since our load); on a version
  * conflict, reload the record, replay this request's journal on it and try
  * again. So concurrent requests each add their own changes.
+ *
+ * The requests of this process that update one session take turns on a
+ * stripe lock. Without it, when many requests share a session (tabs,
+ * a burst of cart adds, the benchmark's one cookie), every save raced
+ * every other: each conflict cost a load and another save, and the
+ * losers tried again and again (for Redis two round trips each time;
+ * 230 us of CPU per request against 67 with one session per connection).
+ * Under the lock a request conflicts at most once with this process'
+ * writers; other processes still meet the version check as before.
  */
+static int update_locked(crumb_iface *iface, crumb_store *st,
+                         crumb_session *s, int64_t now, int *gone);
+
 static int
 update_record(crumb_iface *iface, crumb_store *st, crumb_session *s,
+              int64_t now, int *gone)
+{
+    pthread_mutex_t *m = &iface->save_lock[crumb__session_srv_of(s)->key[0] %
+                                           CRUMB__SAVE_STRIPES];
+    pthread_mutex_lock(m);
+    int rc = update_locked(iface, st, s, now, gone);
+    pthread_mutex_unlock(m);
+    return rc;
+}
+
+static int
+update_locked(crumb_iface *iface, crumb_store *st, crumb_session *s,
               int64_t now, int *gone)
 {
     crumb__session_srv *srv = crumb__session_srv_of(s);
