@@ -320,7 +320,7 @@ TEST(append_many_large_batch)
     crumb_store *st = open_store();
     enum { N = 600 };
     static crumb_store_log_entry ev[N];
-    static char items[N][8], names[4][4];
+    static char items[N][16], names[4][16];
     for (int i = 0; i < N; i++) {
         snprintf(names[i % 4], sizeof(names[0]), "l%d", i % 4);
         snprintf(items[i], sizeof(items[0]), "%d", i);
