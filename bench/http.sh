@@ -34,7 +34,9 @@
 #   THREADS (2), WARMUP (2s, 0 = none), ROUNDS (1), ONLY (space-separated
 #   target names), CRUMB_THREADS (shop pool), MAX_SECONDS (limit, default
 #   from the settings), PERF_DIR (record perf -g of crumb-shop during the
-#   crumb-cookie run into this directory; crumb-sqlite, crumb-redis too).
+#   crumb-cookie run into this directory; crumb-sqlite, crumb-redis too),
+#   PERF_ARGS (perf record's options, "-g"; libsqlite3 and hiredis have no
+#   frame pointers: "--call-graph dwarf -F 499" gives their callers).
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${CRUMB_SHOP_BIN:-build/crumb-shop}
@@ -180,8 +182,9 @@ sessions() {
 
 REDIS_PORT=""
 need_redis=0
-for t in crumb-redis flask-redis express-redis; do
-    wanted "$t" && need_redis=1
+# every target whose name mentions redis shares this one redis-server
+for t in $ONLY; do
+    case $t in *redis*) need_redis=1 ;; esac
 done
 if [ "$need_redis" = 1 ]; then
     if command -v redis-server >/dev/null; then
@@ -375,7 +378,9 @@ run_wrk() {
     if [ -n "$PERF_DIR" ] && [ "${name#crumb-}" != "$name" ] &&
         [ "$name" != crumb-healthz ]; then
         mkdir -p "$PERF_DIR"
-        perf record -g -q -p "${SPID[$name]}" -o "$PERF_DIR/$name.data" \
+        # shellcheck disable=SC2086 # PERF_ARGS is a list of options
+        perf record ${PERF_ARGS:--g} -q -p "${SPID[$name]}" \
+            -o "$PERF_DIR/$name.data" \
             -- sleep "$RUN_S" >/dev/null 2>&1 &
         perf_pid=$!
         pids+=("$perf_pid")

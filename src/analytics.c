@@ -1,5 +1,6 @@
 /* analytics.c - session events into store logs, and reports over them. */
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,36 +56,92 @@ template_ok(const char *s, size_t len)
     return 1;
 }
 
+/* The log name and the item of one event; CRUMB_EINVAL when the event
+ * is not one crumb_analytics_record() accepts. */
+#define ITEM_MAX (64 + CRUMB_ANALYTICS_TEMPLATE_MAX)
+#define NAME_MAX_ (sizeof(LOG_PREFIX) + HANDLE_LEN)
+
+static int
+format_event(const char *handle, crumb_analytics_event kind,
+             const char *path_template, int64_t now, char name[NAME_MAX_],
+             char item[ITEM_MAX], size_t *len)
+{
+    if (!handle_ok(handle) || now < 0)
+        return CRUMB_EINVAL;
+    int n;
+    if (kind == CRUMB_ANALYTICS_VIEW) {
+        if (!path_template ||
+            !template_ok(path_template, strlen(path_template)))
+            return CRUMB_EINVAL;
+        n = snprintf(item, ITEM_MAX, "%" PRId64 " v %s", now, path_template);
+    } else if (kind == CRUMB_ANALYTICS_LOGIN ||
+               kind == CRUMB_ANALYTICS_LOGIN_FAILED) {
+        if (path_template)
+            return CRUMB_EINVAL;
+        n = snprintf(item, ITEM_MAX, "%" PRId64 " %c", now, (char)kind);
+    } else {
+        return CRUMB_EINVAL;
+    }
+    snprintf(name, NAME_MAX_, "%s%s", LOG_PREFIX, handle);
+    *len = (size_t)n;
+    return CRUMB_OK;
+}
+
 int
 crumb_analytics_record(crumb_store *st, const crumb_analytics_options *opts,
                        const char *handle, crumb_analytics_event kind,
                        const char *path_template, int64_t now)
 {
-    if (!st || !handle_ok(handle) || now < 0)
+    if (!st)
         return CRUMB_EINVAL;
     crumb_analytics_options o;
     resolve(opts, &o);
-    char item[64 + CRUMB_ANALYTICS_TEMPLATE_MAX];
-    int len;
-    if (kind == CRUMB_ANALYTICS_VIEW) {
-        if (!path_template ||
-            !template_ok(path_template, strlen(path_template)))
-            return CRUMB_EINVAL;
-        len = snprintf(item, sizeof(item), "%" PRId64 " v %s", now,
-                       path_template);
-    } else if (kind == CRUMB_ANALYTICS_LOGIN ||
-               kind == CRUMB_ANALYTICS_LOGIN_FAILED) {
-        if (path_template)
-            return CRUMB_EINVAL;
-        len = snprintf(item, sizeof(item), "%" PRId64 " %c", now,
-                       (char)kind);
-    } else {
-        return CRUMB_EINVAL;
-    }
-    char name[sizeof(LOG_PREFIX) + HANDLE_LEN];
-    snprintf(name, sizeof(name), "%s%s", LOG_PREFIX, handle);
-    return crumb_store_log_append(st, name, item, (size_t)len, o.max_events,
+    char item[ITEM_MAX], name[NAME_MAX_];
+    size_t len;
+    int rc = format_event(handle, kind, path_template, now, name, item, &len);
+    if (rc != CRUMB_OK)
+        return rc;
+    return crumb_store_log_append(st, name, item, len, o.max_events,
                                   o.retention, now);
+}
+
+/* The names and items live in one buffer beside the entries that point
+ * into it. */
+int
+crumb_analytics_record_many(crumb_store *st,
+                            const crumb_analytics_options *opts,
+                            const crumb_analytics_entry *events, size_t n,
+                            size_t *written)
+{
+    if (written)
+        *written = 0;
+    if (!st || !events || n == 0)
+        return CRUMB_EINVAL;
+    crumb_analytics_options o;
+    resolve(opts, &o);
+    size_t one = sizeof(crumb_store_log_entry) + NAME_MAX_ + ITEM_MAX;
+    if (n > SIZE_MAX / one)
+        return CRUMB_ENOMEM;
+    crumb_store_log_entry *ev = malloc(n * one);
+    if (!ev)
+        return CRUMB_ENOMEM;
+    char *text = (char *)(ev + n);
+    int rc = CRUMB_OK;
+    for (size_t i = 0; i < n && rc == CRUMB_OK; i++) {
+        char *name = text + i * (NAME_MAX_ + ITEM_MAX);
+        char *item = name + NAME_MAX_;
+        rc = format_event(events[i].handle, events[i].kind,
+                          events[i].path_template, events[i].at, name, item,
+                          &ev[i].len);
+        ev[i].name = name;
+        ev[i].item = item;
+        ev[i].now = events[i].at;
+    }
+    if (rc == CRUMB_OK)
+        rc = crumb_store_log_append_many(st, ev, n, o.max_events,
+                                         o.retention, written);
+    free(ev);
+    return rc;
 }
 
 /* ---- counting by name -------------------------------------------------- */

@@ -9,6 +9,17 @@
 #include <crumb/store.h>
 
 #define CRUMB__POOL_MAX 64
+#define CRUMB__SAVE_STRIPES 64 /* in-process save locks, by record key */
+
+/* What this process last saved of a record: kept per stripe, under that
+ * stripe's save lock (iface_store.c). */
+typedef struct crumb__last_save {
+    unsigned char key[32];
+    int64_t version; /* 0: nothing kept */
+    int64_t created;
+    unsigned char *data; /* malloc'd copy of the saved bytes */
+    size_t len;
+} crumb__last_save;
 
 struct crumb_iface {
     crumb_config cfg;     /* strings below are our copies */
@@ -25,6 +36,11 @@ struct crumb_iface {
     pthread_mutex_t pool_lock;
     crumb_store *pool[CRUMB__POOL_MAX];
     size_t pool_len;
+    /* Updates of one session in this process take turns (iface_store.c,
+     * update_record); a stripe covers the keys with the same first byte
+     * modulo CRUMB__SAVE_STRIPES. */
+    pthread_mutex_t save_lock[CRUMB__SAVE_STRIPES];
+    crumb__last_save last_save[CRUMB__SAVE_STRIPES];
 };
 
 extern _Thread_local char crumb__iface_errbuf[256];

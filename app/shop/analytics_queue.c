@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <crumb/analytics.h>
 #include <crumb/error.h>
@@ -13,9 +14,10 @@
 /*
  * A request only copies its event (session handle, kind, template, time)
  * into a bounded ring; one background thread takes up to BATCH events at a
- * time and appends them on a single store handle borrowed from the
- * interface's pool. Events keep the time of their request, so a late write
- * counts in the right hour. When the ring is full the oldest event is
+ * time, after letting a batch gather for up to LINGER_MS, and appends
+ * them on a single store handle borrowed from the interface's pool, all
+ * in one store call. Events keep the time of their request, so a late
+ * write counts in the right hour. When the ring is full the oldest event is
  * dropped and counted (the page never waits for analytics); the drops are
  * reported on stderr at shutdown, when the thread first writes what is
  * left. shop_analytics_flush() waits until everything queued before the
@@ -26,6 +28,12 @@
 
 #define QUEUE_CAP 4096
 #define BATCH 256
+/* How long the writer lets a batch gather after the first event. The
+ * cost of a write is mostly per call (SQLite: the commit writes every
+ * page the transaction dirtied; Redis: a round trip), and woken at every
+ * event the thread wrote batches of a few events under load. Events wait
+ * at most this long; a flush or the shutdown does not wait at all. */
+#define LINGER_MS 20
 
 typedef struct event {
     char handle[17];
@@ -40,24 +48,40 @@ static pthread_cond_t idle = PTHREAD_COND_INITIALIZER; /* the flushers */
 static event ring[QUEUE_CAP];
 static size_t head, len;
 static uint64_t queued, done, dropped, failed;
-static int running, stopping;
+static int running, stopping, flushers;
 static crumb_iface *queue_iface;
 static pthread_t writer;
 
-/* Writes @n events; a store that fails loses them, not the pages. */
+/* Writes @n events with one crumb_analytics_record_many() (one
+ * transaction, or one pipelined round trip): per event, the store's
+ * commit cost them most of the writer's time. A batch refused as a whole
+ * for a bad event is written one by one, so only that event is lost; a
+ * store that fails loses the events it did not take, not the pages. */
 static void
 write_batch(const event *ev, size_t n)
 {
+    static crumb_analytics_entry ent[BATCH]; /* only the writer uses it */
     crumb_store *st = crumb_iface_store_acquire(queue_iface);
     if (!st) {
         failed += n;
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        if (crumb_analytics_record(
-                st, NULL, ev[i].handle, (crumb_analytics_event)ev[i].kind,
-                ev[i].tpl[0] ? ev[i].tpl : NULL, ev[i].at) != CRUMB_OK)
-            failed++;
+    for (size_t i = 0; i < n; i++) {
+        ent[i].handle = ev[i].handle;
+        ent[i].kind = (crumb_analytics_event)ev[i].kind;
+        ent[i].path_template = ev[i].tpl[0] ? ev[i].tpl : NULL;
+        ent[i].at = ev[i].at;
+    }
+    size_t written = 0;
+    int rc = crumb_analytics_record_many(st, NULL, ent, n, &written);
+    if (rc == CRUMB_EINVAL) {
+        for (size_t i = 0; i < n; i++)
+            if (crumb_analytics_record(st, NULL, ent[i].handle, ent[i].kind,
+                                       ent[i].path_template,
+                                       ent[i].at) == CRUMB_OK)
+                written++;
+    }
+    failed += n - written;
     crumb_iface_store_release(queue_iface, st);
 }
 
@@ -72,6 +96,18 @@ writer_main(void *arg)
             pthread_cond_wait(&wake, &lock);
         if (len == 0)
             break; /* stopping, and everything is written */
+        if (len < BATCH && !stopping && !flushers) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += LINGER_MS * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            while (len < BATCH && !stopping && !flushers &&
+                   pthread_cond_timedwait(&wake, &lock, &until) == 0)
+                ;
+        }
         size_t n = 0;
         while (n < BATCH && len > 0) {
             batch[n++] = ring[head];
@@ -140,7 +176,8 @@ shop_analytics_enqueue(const char *handle, int kind, const char *tpl,
     strcpy(e->tpl, tpl ? tpl : "");
     len++;
     queued++;
-    pthread_cond_signal(&wake);
+    if (len == 1 || len >= BATCH) /* it sleeps, or lingers for a batch */
+        pthread_cond_signal(&wake);
     pthread_mutex_unlock(&lock);
 }
 
@@ -149,7 +186,10 @@ shop_analytics_flush(void)
 {
     pthread_mutex_lock(&lock);
     uint64_t target = queued;
+    flushers++;
+    pthread_cond_signal(&wake); /* no lingering: someone waits */
     while (running && done < target)
         pthread_cond_wait(&idle, &lock);
+    flushers--;
     pthread_mutex_unlock(&lock);
 }

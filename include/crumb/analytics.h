@@ -69,6 +69,32 @@ int crumb_analytics_record(crumb_store *st,
                            const char *handle, crumb_analytics_event kind,
                            const char *path_template, int64_t now);
 
+/** One event for crumb_analytics_record_many(): the arguments of
+ * crumb_analytics_record(), @at being its @now. */
+typedef struct crumb_analytics_entry {
+    const char *handle;
+    crumb_analytics_event kind;
+    const char *path_template; /* NULL for the login events */
+    int64_t at;
+} crumb_analytics_entry;
+
+/**
+ * crumb_analytics_record_many - record @n (>= 1) events, each as
+ * crumb_analytics_record() would, with one crumb_store_log_append_many():
+ * one transaction (sqlite) or one pipelined round trip (redis) for a
+ * writer that drains a queue. Every event is checked first: one bad event
+ * is CRUMB_EINVAL and nothing is written. @written (may be NULL) receives
+ * how many were stored (see crumb_store_log_append_many() for a partial
+ * failure).
+ * Returns CRUMB_OK, CRUMB_EINVAL, CRUMB_ENOMEM and the store's errors.
+ * Lifetime: @events and their strings are read during the call.
+ * Thread-safety: as the store handle's.
+ */
+int crumb_analytics_record_many(crumb_store *st,
+                                const crumb_analytics_options *opts,
+                                const crumb_analytics_entry *events,
+                                size_t n, size_t *written);
+
 /** A count by name (page views of a template). */
 typedef struct crumb_analytics_count {
     char *path;

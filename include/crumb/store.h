@@ -108,8 +108,10 @@ void crumb_store_options_init(crumb_store_options *opts);
  * Version 2 appends list_all. A version 1 table (or a NULL list_all)
  * still works; crumb_store_list_all() then returns CRUMB_EUNSUPPORTED.
  * Version 3 appends log_append and log_scan, likewise optional.
+ * Version 4 appends log_append_many; without it (an older table, or NULL)
+ * crumb_store_log_append_many() calls log_append once per entry.
  */
-#define CRUMB_STORE_OPS_VERSION 3
+#define CRUMB_STORE_OPS_VERSION 4
 
 #define CRUMB_STORE_LOG_ITEM_MAX 1024  /* bytes in one log item */
 #define CRUMB_STORE_LOG_CAP_MAX 100000 /* items a log may keep */
@@ -129,6 +131,14 @@ typedef struct crumb_store_item {
  */
 typedef int (*crumb_store_log_fn)(void *arg, const char *name,
                                   const crumb_store_item *items, size_t n);
+
+/** One append of crumb_store_log_append_many(). */
+typedef struct crumb_store_log_entry {
+    const char *name; /* the log */
+    const void *item; /* 1 .. CRUMB_STORE_LOG_ITEM_MAX bytes */
+    size_t len;
+    int64_t now; /* the time of this append, as for log_append */
+} crumb_store_log_entry;
 
 typedef struct crumb_store_ops {
     int version;
@@ -167,6 +177,13 @@ typedef struct crumb_store_ops {
                       int64_t now);
     int (*log_scan)(crumb_store *st, const char *prefix, int64_t now,
                     crumb_store_log_fn fn, void *arg);
+    /* Version 4. The @n (>= 1) appends in order, as log_append would do
+     * them one by one; *appended (never NULL here, 0 on entry) counts
+     * those known to be stored when the call fails. */
+    int (*log_append_many)(crumb_store *st,
+                           const crumb_store_log_entry *entries, size_t n,
+                           size_t cap, int64_t ttl_seconds,
+                           size_t *appended);
 } crumb_store_ops;
 
 /**
@@ -366,6 +383,26 @@ int crumb_store_kv_del(crumb_store *st, const char *name);
 int crumb_store_log_append(crumb_store *st, const char *name,
                            const void *item, size_t len, size_t cap,
                            int64_t ttl_seconds, int64_t now);
+
+/**
+ * crumb_store_log_append_many - the @n appends of @entries, in order, with
+ * the same @cap and @ttl_seconds: what @n calls of crumb_store_log_append()
+ * would store, in one transaction (sqlite) or one pipelined round trip
+ * (redis), for a writer that drains a queue of events. Every entry is
+ * checked first: one bad entry is CRUMB_EINVAL and nothing is appended.
+ * @appended (may be NULL) receives how many entries are stored: @n on
+ * success. On failure: none with sqlite (the transaction rolls back);
+ * with memory, those before the failing one; with redis, every entry
+ * whose own append succeeded (all are sent before a reply is read, and
+ * each append is atomic, the batch is not). The first error is returned.
+ * Returns CRUMB_OK, CRUMB_EINVAL, CRUMB_EUNSUPPORTED, CRUMB_EUNAVAIL,
+ * CRUMB_ESTORE, CRUMB_ENOMEM.
+ * Lifetime: @entries and what they point to are read during the call.
+ */
+int crumb_store_log_append_many(crumb_store *st,
+                                const crumb_store_log_entry *entries,
+                                size_t n, size_t cap, int64_t ttl_seconds,
+                                size_t *appended);
 
 /**
  * crumb_store_log_scan - call @fn for every log live at @now whose name

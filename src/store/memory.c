@@ -497,13 +497,13 @@ log_push(ment *e, const void *item, size_t len, size_t cap)
     return CRUMB_OK;
 }
 
+/* One append, with the lock held. */
 static int
-mem_log_append(crumb_store *st, const char *name, const void *item,
-               size_t len, size_t cap, int64_t ttl, int64_t now)
+log_append_locked(crumb_store *st, mstore *m, const char *name,
+                  const void *item, size_t len, size_t cap, int64_t ttl,
+                  int64_t now)
 {
-    mstore *m = crumb_store_impl(st);
     int rc = CRUMB_OK;
-    pthread_mutex_lock(&m->lock);
     ment *e = find(m, 'l', name, strlen(name), NULL);
     if (e && !crumb__store_live(e->rec.expires_at, now)) {
         free(e->rec.data);
@@ -517,6 +517,35 @@ mem_log_append(crumb_store *st, const char *name, const void *item,
         rc = CRUMB_ESTORE;
     else if ((rc = log_push(e, item, len, cap)) == CRUMB_OK)
         e->rec.expires_at = now + ttl;
+    return rc;
+}
+
+static int
+mem_log_append(crumb_store *st, const char *name, const void *item,
+               size_t len, size_t cap, int64_t ttl, int64_t now)
+{
+    mstore *m = crumb_store_impl(st);
+    pthread_mutex_lock(&m->lock);
+    int rc = log_append_locked(st, m, name, item, len, cap, ttl, now);
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+}
+
+/* The batch under one hold of the lock; a failure keeps what came
+ * before it. */
+static int
+mem_log_append_many(crumb_store *st, const crumb_store_log_entry *ev,
+                    size_t n, size_t cap, int64_t ttl, size_t *appended)
+{
+    mstore *m = crumb_store_impl(st);
+    int rc = CRUMB_OK;
+    pthread_mutex_lock(&m->lock);
+    for (size_t i = 0; i < n && rc == CRUMB_OK; i++) {
+        rc = log_append_locked(st, m, ev[i].name, ev[i].item, ev[i].len, cap,
+                               ttl, ev[i].now);
+        if (rc == CRUMB_OK)
+            *appended = i + 1;
+    }
     pthread_mutex_unlock(&m->lock);
     return rc;
 }
@@ -587,4 +616,5 @@ const crumb_store_ops crumb__store_memory_ops = {
     .list_all = mem_list_all,
     .log_append = mem_log_append,
     .log_scan = mem_log_scan,
+    .log_append_many = mem_log_append_many,
 };

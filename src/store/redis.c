@@ -830,4 +830,5 @@ const crumb_store_ops crumb__store_redis_ops = {
     .list_all = rd_list_all,
     .log_append = crumb__rd_log_append,
     .log_scan = crumb__rd_log_scan,
+    .log_append_many = crumb__rd_log_append_many,
 };

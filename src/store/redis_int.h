@@ -69,6 +69,10 @@ int crumb__rd_kv_get(crumb_store *st, const char *name, int64_t now,
 int crumb__rd_kv_del(crumb_store *st, const char *name);
 int crumb__rd_log_append(crumb_store *st, const char *name, const void *item,
                          size_t len, size_t cap, int64_t ttl, int64_t now);
+int crumb__rd_log_append_many(crumb_store *st,
+                              const crumb_store_log_entry *entries, size_t n,
+                              size_t cap, int64_t ttl_seconds,
+                              size_t *appended);
 int crumb__rd_log_scan(crumb_store *st, const char *prefix, int64_t now,
                        crumb_store_log_fn fn, void *arg);
 

@@ -114,27 +114,124 @@ crumb__rd_kv_del(crumb_store *st, const char *name)
     return rc != CRUMB_OK ? rc : n ? CRUMB_OK : CRUMB_ENOTFOUND;
 }
 
+/* The arguments of the log script for one append, into @a (with @k as
+ * room for the key). */
+static void
+log_args(rstore *r, args *a, char *k, const char *name, const void *item,
+         size_t len, size_t cap, int64_t ttl, int64_t now)
+{
+    crumb__rd_rkey(r, 'l', name, k);
+    crumb__rd_script_args(a, 1);
+    crumb__rd_arg_str(a, k);
+    crumb__rd_arg_bytes(a, item, len);
+    crumb__rd_arg_int(a, now);
+    crumb__rd_arg_int(a, now + ttl);
+    crumb__rd_arg_int(a, (int64_t)cap);
+    crumb__rd_arg_int(a, ttl * 1000);
+    a->v[0] = "EVALSHA";
+    a->l[0] = 7;
+    a->v[1] = r->sha[S_LOG_APPEND];
+    a->l[1] = 40;
+}
+
 int
 crumb__rd_log_append(crumb_store *st, const char *name, const void *item,
               size_t len, size_t cap, int64_t ttl, int64_t now)
 {
     rstore *r = crumb_store_impl(st);
     char k[RKEY_MAX];
-    crumb__rd_rkey(r, 'l', name, k);
     args a;
-    crumb__rd_script_args(&a, 1);
-    crumb__rd_arg_str(&a, k);
-    crumb__rd_arg_bytes(&a, item, len);
-    crumb__rd_arg_int(&a, now);
-    crumb__rd_arg_int(&a, now + ttl);
-    crumb__rd_arg_int(&a, (int64_t)cap);
-    crumb__rd_arg_int(&a, ttl * 1000);
+    log_args(r, &a, k, name, item, len, cap, ttl, now);
     int rc;
     redisReply *rep = crumb__rd_script(st, r, S_LOG_APPEND, &a, &rc);
     if (!rep)
         return rc;
     long long v;
     return crumb__rd_int_reply(st, rep, &v);
+}
+
+/*
+ * A batch as one pipeline: every EVALSHA is written, then every reply
+ * read, so n appends cost one round trip instead of n. Each script is
+ * atomic, the batch is not: an append that fails does not stop the ones
+ * after it, which are already sent. Appends refused with NOSCRIPT (a
+ * restarted or flushed Redis) are sent again one by one, in order, after
+ * the pipeline, through crumb__rd_log_append(), which falls back to EVAL.
+ * A transport failure drops the connection: replies may be pending on it.
+ */
+int
+crumb__rd_log_append_many(crumb_store *st, const crumb_store_log_entry *ev,
+                          size_t n, size_t cap, int64_t ttl,
+                          size_t *appended)
+{
+    rstore *r = crumb_store_impl(st);
+    char why[320];
+    int rc = crumb__redis_ensure(&r->conn, why, sizeof why);
+    if (rc != CRUMB_OK) {
+        crumb_store_set_errmsg(st, "%s", why);
+        return rc;
+    }
+    unsigned char *noscript = calloc(n, 1);
+    if (!noscript)
+        return CRUMB_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        args a;
+        char k[RKEY_MAX];
+        log_args(r, &a, k, ev[i].name, ev[i].item, ev[i].len, cap, ttl,
+                 ev[i].now);
+        /* hiredis copies the formatted command into its output buffer. */
+        if (redisAppendCommandArgv(r->conn.c, a.n, a.v, a.l) != REDIS_OK) {
+            crumb__redis_drop(&r->conn);
+            crumb_store_set_errmsg(st, "redis: out of memory");
+            free(noscript);
+            return CRUMB_ENOMEM;
+        }
+    }
+    size_t retry = 0;
+    for (size_t i = 0; i < n; i++) {
+        redisReply *rep = NULL;
+        if (redisGetReply(r->conn.c, (void **)&rep) != REDIS_OK || !rep) {
+            crumb_store_set_errmsg(
+                st, "redis %s:%d: %s", r->conn.host, r->conn.port,
+                r->conn.c->err == REDIS_ERR_IO && errno == EAGAIN
+                    ? "timeout"
+                    : r->conn.c->errstr);
+            crumb__redis_fail(&r->conn);
+            free(noscript);
+            return CRUMB_EUNAVAIL;
+        }
+        crumb__redis_ok(&r->conn);
+        if (rep->type == REDIS_REPLY_INTEGER) {
+            (*appended)++;
+        } else if (rep->type == REDIS_REPLY_ERROR &&
+                   strncmp(rep->str, "NOSCRIPT", 8) == 0) {
+            noscript[i] = 1;
+            retry++;
+        } else if (rc == CRUMB_OK) {
+            if (rep->type == REDIS_REPLY_ERROR)
+                crumb_store_set_errmsg(st, "redis: %s", rep->str);
+            else
+                crumb_store_set_errmsg(st, "redis: unexpected reply type %d",
+                                       rep->type);
+            rc = CRUMB_ESTORE;
+        }
+        freeReplyObject(rep);
+    }
+    for (size_t i = 0; i < n && retry > 0; i++) {
+        if (!noscript[i])
+            continue;
+        retry--;
+        int one = crumb__rd_log_append(st, ev[i].name, ev[i].item, ev[i].len,
+                                       cap, ttl, ev[i].now);
+        if (one == CRUMB_OK)
+            (*appended)++;
+        else if (rc == CRUMB_OK)
+            rc = one;
+        if (one == CRUMB_EUNAVAIL)
+            break; /* the connection is gone: do not wait on it again */
+    }
+    free(noscript);
+    return rc;
 }
 
 /* Hands the log in one LRANGE reply to @fn when it is live at @now and

@@ -796,4 +796,5 @@ const crumb_store_ops crumb__store_sqlite_ops = {
     .list_all = sq_list_all,
     .log_append = crumb__sq_log_append,
     .log_scan = crumb__sq_log_scan,
+    .log_append_many = crumb__sq_log_append_many,
 };

@@ -82,6 +82,10 @@ int crumb__sq_kv_del(crumb_store *st, const char *name);
 int crumb__sq_log_append(crumb_store *st, const char *name, const void *item,
                          size_t len, size_t cap, int64_t ttl_seconds,
                          int64_t now);
+int crumb__sq_log_append_many(crumb_store *st,
+                              const crumb_store_log_entry *entries, size_t n,
+                              size_t cap, int64_t ttl_seconds,
+                              size_t *appended);
 int crumb__sq_log_scan(crumb_store *st, const char *prefix, int64_t now,
                        crumb_store_log_fn fn, void *arg);
 

@@ -97,57 +97,81 @@ crumb__sq_kv_del(crumb_store *st, const char *name)
     return rc;
 }
 
-/* Steps of log_append inside its transaction. */
+/*
+ * Appends @k entries of one log (ev[0..k-1] all name it, in order) inside
+ * the caller's transaction: the head (expiry, last sequence number) is
+ * read once and written once, the items inserted one by one, the oldest
+ * trimmed once. Each entry still sees the log as the appends before it
+ * left it: a log expired at that entry's `now` starts again empty.
+ */
 static int
-log_append_tx(crumb_store *st, sqstore *s, const char *name,
-              const void *item, size_t len, size_t cap, int64_t ttl,
-              int64_t now)
+log_append_run(crumb_store *st, sqstore *s,
+               const crumb_store_log_entry *const *ev, size_t k, size_t cap,
+               int64_t ttl)
 {
+    const char *name = ev[0]->name;
     sqlite3_stmt *q = crumb__sq_stmt(st, s, Q_LOG_HEAD);
     if (!q)
         return CRUMB_ESTORE;
     sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
     int64_t exp = 0, seq = 0;
     int rc = sqlite3_step(q);
-    int live = 0;
+    int valid = 0;
     if (rc == SQLITE_ROW)
-        live = crumb__sq_int_col(q, 0, &exp) && crumb__sq_int_col(q, 1, &seq) && seq >= 0 &&
-               seq < INT64_MAX && crumb__store_live(exp, now) && exp != 0;
+        valid = crumb__sq_int_col(q, 0, &exp) &&
+                crumb__sq_int_col(q, 1, &seq) && seq >= 0;
     else if (rc != SQLITE_DONE)
         rc = crumb__sq_db_error(st, s, rc, "log head");
     sqlite3_reset(q);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return rc;
-    if (!live) {
-        seq = 0;
-        if (!(q = crumb__sq_stmt(st, s, Q_LOG_CLEAR)))
+    for (size_t j = 0; j < k; j++) {
+        if (!valid || seq == INT64_MAX || exp == 0 ||
+            !crumb__store_live(exp, ev[j]->now)) {
+            seq = 0;
+            if (!(q = crumb__sq_stmt(st, s, Q_LOG_CLEAR)))
+                return CRUMB_ESTORE;
+            sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+            if ((rc = crumb__sq_exec_stmt(st, s, q, "log clear")) !=
+                CRUMB_OK)
+                return rc;
+        }
+        seq++;
+        exp = ev[j]->now + ttl;
+        valid = 1;
+        if (!(q = crumb__sq_stmt(st, s, Q_LOG_ADD)))
             return CRUMB_ESTORE;
         sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-        if ((rc = crumb__sq_exec_stmt(st, s, q, "log clear")) != CRUMB_OK)
+        sqlite3_bind_int64(q, 2, seq);
+        sqlite3_bind_blob64(q, 3, ev[j]->item, ev[j]->len, SQLITE_STATIC);
+        rc = crumb__sq_exec_stmt(st, s, q, "log add");
+        sqlite3_clear_bindings(q);
+        if (rc != CRUMB_OK)
             return rc;
     }
-    seq++;
     if (!(q = crumb__sq_stmt(st, s, Q_LOG_SET_HEAD)))
         return CRUMB_ESTORE;
     sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, now + ttl);
+    sqlite3_bind_int64(q, 2, exp);
     sqlite3_bind_int64(q, 3, seq);
-    if ((rc = crumb__sq_exec_stmt(st, s, q, "log head")) != CRUMB_OK)
-        return rc;
-    if (!(q = crumb__sq_stmt(st, s, Q_LOG_ADD)))
-        return CRUMB_ESTORE;
-    sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 2, seq);
-    sqlite3_bind_blob64(q, 3, item, len, SQLITE_STATIC);
-    rc = crumb__sq_exec_stmt(st, s, q, "log add");
-    sqlite3_clear_bindings(q);
-    if (rc != CRUMB_OK || seq <= (int64_t)cap)
+    if ((rc = crumb__sq_exec_stmt(st, s, q, "log head")) != CRUMB_OK ||
+        seq <= (int64_t)cap)
         return rc;
     if (!(q = crumb__sq_stmt(st, s, Q_LOG_TRIM)))
         return CRUMB_ESTORE;
     sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, seq - (int64_t)cap);
     return crumb__sq_exec_stmt(st, s, q, "log trim");
+}
+
+static int
+log_append_tx(crumb_store *st, sqstore *s, const char *name,
+              const void *item, size_t len, size_t cap, int64_t ttl,
+              int64_t now)
+{
+    crumb_store_log_entry e = {name, item, len, now};
+    const crumb_store_log_entry *one = &e;
+    return log_append_run(st, s, &one, 1, cap, ttl);
 }
 
 static int
@@ -174,6 +198,52 @@ crumb__sq_log_append(crumb_store *st, const char *name, const void *item,
     crumb__sq_write_begin(s);
     int rc = log_append_locked(st, name, item, len, cap, ttl, now);
     crumb__sq_write_end(s);
+    return rc;
+}
+
+/* By log name, then by place in the batch: each log's entries together,
+ * in their order. */
+static int
+entry_cmp(const void *a, const void *b)
+{
+    const crumb_store_log_entry *x = *(const crumb_store_log_entry *const *)a;
+    const crumb_store_log_entry *y = *(const crumb_store_log_entry *const *)b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x > y) - (x < y);
+}
+
+/* A whole batch in one transaction: one commit (one write of the WAL
+ * frames of the pages it touched) instead of one per item, which is what
+ * an analytics writer draining its queue needs. The entries are grouped
+ * by log, so each log's head is read and written and its oldest items
+ * trimmed once per batch, not once per item. All or nothing. */
+int
+crumb__sq_log_append_many(crumb_store *st, const crumb_store_log_entry *ev,
+                          size_t n, size_t cap, int64_t ttl,
+                          size_t *appended)
+{
+    sqstore *s = crumb_store_impl(st);
+    const crumb_store_log_entry **by = malloc(n * sizeof(*by));
+    if (!by)
+        return CRUMB_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        by[i] = &ev[i];
+    qsort(by, n, sizeof(*by), entry_cmp);
+    crumb__sq_write_begin(s);
+    int rc = crumb__sq_exec_id(st, s, Q_BEGIN);
+    for (size_t i = 0, k; i < n && rc == CRUMB_OK; i += k) {
+        for (k = 1; i + k < n && !strcmp(by[i + k]->name, by[i]->name); k++)
+            ;
+        rc = log_append_run(st, s, by + i, k, cap, ttl);
+    }
+    if (rc == CRUMB_OK)
+        rc = crumb__sq_exec_id(st, s, Q_COMMIT);
+    if (rc != CRUMB_OK)
+        crumb__sq_rollback(st, s);
+    else
+        *appended = n;
+    crumb__sq_write_end(s);
+    free(by);
     return rc;
 }
 

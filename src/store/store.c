@@ -517,17 +517,29 @@ has_logs(crumb_store *st)
     return 0;
 }
 
+/* The checks of crumb_store_log_append() on one entry; NULL when fine. */
+static const char *
+log_entry_bad(const char *name, const void *item, size_t len)
+{
+    if (!item)
+        return "NULL log item";
+    if (!name_ok(name))
+        return "log name empty or too long";
+    if (len == 0 || len > CRUMB_STORE_LOG_ITEM_MAX)
+        return "log item empty or too long";
+    return NULL;
+}
+
 int
 crumb_store_log_append(crumb_store *st, const char *name, const void *item,
                        size_t len, size_t cap, int64_t ttl_seconds,
                        int64_t now)
 {
-    if (!st || !item)
-        return bad_arg(st, "NULL store or item");
-    if (!name_ok(name))
-        return bad_arg(st, "log name empty or too long");
-    if (len == 0 || len > CRUMB_STORE_LOG_ITEM_MAX)
-        return bad_arg(st, "log item empty or too long");
+    if (!st)
+        return bad_arg(st, "NULL store");
+    const char *bad = log_entry_bad(name, item, len);
+    if (bad)
+        return bad_arg(st, bad);
     if (cap == 0 || cap > CRUMB_STORE_LOG_CAP_MAX)
         return bad_arg(st, "log cap out of range");
     if (ttl_seconds < 1)
@@ -535,6 +547,49 @@ crumb_store_log_append(crumb_store *st, const char *name, const void *item,
     if (!has_logs(st))
         return CRUMB_EUNSUPPORTED;
     return st->ops->log_append(st, name, item, len, cap, ttl_seconds, now);
+}
+
+int
+crumb_store_log_append_many(crumb_store *st,
+                            const crumb_store_log_entry *entries, size_t n,
+                            size_t cap, int64_t ttl_seconds,
+                            size_t *appended)
+{
+    size_t done = 0;
+    if (appended)
+        *appended = 0;
+    if (!st || !entries || n == 0)
+        return bad_arg(st, "NULL store or no entries");
+    for (size_t i = 0; i < n; i++) {
+        const char *bad = log_entry_bad(entries[i].name, entries[i].item,
+                                        entries[i].len);
+        if (bad)
+            return bad_arg(st, bad);
+    }
+    if (cap == 0 || cap > CRUMB_STORE_LOG_CAP_MAX)
+        return bad_arg(st, "log cap out of range");
+    if (ttl_seconds < 1)
+        return bad_arg(st, "a log needs a ttl");
+    if (!has_logs(st))
+        return CRUMB_EUNSUPPORTED;
+    int rc = CRUMB_OK;
+    /* A version 3 table ends before log_append_many. */
+    if (st->ops->version >= 4 && st->ops->log_append_many) {
+        rc = st->ops->log_append_many(st, entries, n, cap, ttl_seconds,
+                                      &done);
+        if (rc == CRUMB_OK)
+            done = n;
+    } else {
+        for (; done < n && rc == CRUMB_OK; done++)
+            rc = st->ops->log_append(st, entries[done].name,
+                                     entries[done].item, entries[done].len,
+                                     cap, ttl_seconds, entries[done].now);
+        if (rc != CRUMB_OK)
+            done--;
+    }
+    if (appended)
+        *appended = done;
+    return rc;
 }
 
 int

@@ -12,9 +12,19 @@
 #define B "bbbbbbbbbbbbbbbb"
 #define C "0123456789abcdef"
 
+/* When not NULL, view() and login() collect their events here instead
+ * of recording them, for crumb_analytics_record_many(). */
+static crumb_analytics_entry *g_batch;
+static size_t g_nbatch;
+
 static void
 view(crumb_store *st, const char *h, const char *tpl, int64_t t)
 {
+    if (g_batch) {
+        crumb_analytics_entry e = {h, CRUMB_ANALYTICS_VIEW, tpl, t};
+        g_batch[g_nbatch++] = e;
+        return;
+    }
     int rc = crumb_analytics_record(st, NULL, h, CRUMB_ANALYTICS_VIEW, tpl, t);
     if (rc != CRUMB_OK)
         T_FAIL_("view %s %s: %s: %s", h, tpl, crumb_errname(rc),
@@ -24,6 +34,11 @@ view(crumb_store *st, const char *h, const char *tpl, int64_t t)
 static void
 login(crumb_store *st, const char *h, crumb_analytics_event kind, int64_t t)
 {
+    if (g_batch) {
+        crumb_analytics_entry e = {h, kind, NULL, t};
+        g_batch[g_nbatch++] = e;
+        return;
+    }
     CHECK_RC(crumb_analytics_record(st, NULL, h, kind, NULL, t), CRUMB_OK);
 }
 
@@ -57,10 +72,47 @@ check_flow(const crumb_analytics_flow *f, const char *from, const char *to,
     CHECK_INT(f->count, ==, count);
 }
 
+static void check_known(crumb_store *st);
+
 TEST(known_sequence)
 {
     crumb_store *st = open_store();
     record_sequence(st);
+    check_known(st);
+    crumb_store_close(st);
+}
+
+/* The same events in one crumb_analytics_record_many(): the same report. */
+TEST(known_sequence_batched)
+{
+    crumb_store *st = open_store();
+    crumb_analytics_entry ev[32];
+    g_batch = ev;
+    g_nbatch = 0;
+    record_sequence(st);
+    g_batch = NULL;
+    size_t n = 0;
+    CHECK_RC(crumb_analytics_record_many(st, NULL, ev, g_nbatch, &n),
+             CRUMB_OK);
+    CHECK(n == g_nbatch);
+    check_known(st);
+    /* One bad event: nothing of the batch is written. */
+    crumb_analytics_entry bad[2] = {
+        {A, CRUMB_ANALYTICS_VIEW, "/cart", T0 + 500},
+        {A, CRUMB_ANALYTICS_VIEW, "/cart?q=secret", T0 + 501},
+    };
+    CHECK_RC(crumb_analytics_record_many(st, NULL, bad, 2, &n),
+             CRUMB_EINVAL);
+    CHECK(n == 0);
+    CHECK_RC(crumb_analytics_record_many(st, NULL, bad, 0, &n),
+             CRUMB_EINVAL);
+    check_known(st);
+    crumb_store_close(st);
+}
+
+static void
+check_known(crumb_store *st)
+{
     crumb_analytics_report r;
     CHECK_RC(crumb_analytics_report_build(st, NULL, T0, T0 + DAY, &r),
              CRUMB_OK);
@@ -105,7 +157,6 @@ TEST(known_sequence)
     for (int i = 0; i < CRUMB_ANALYTICS_LENGTH_BUCKETS; i++)
         CHECK_INT(r.lengths[i], ==, lengths[i]);
     crumb_analytics_report_cleanup(&r);
-    crumb_store_close(st);
 }
 
 TEST(narrower_range)
@@ -298,6 +349,7 @@ main(void)
     for (int b = 0; b < nb; b++) {
         const char *be = g_backends[b];
         RUN_FOR(be, known_sequence);
+        RUN_FOR(be, known_sequence_batched);
         RUN_FOR(be, narrower_range);
         RUN_FOR(be, json_figures);
         RUN_FOR(be, cap_per_session);

@@ -275,6 +275,44 @@ TEST(two_requests_both_count)
     crumb_iface_free(iface);
 }
 
+/* Two processes on one store (two interfaces): what one process kept of
+ * its last save is newer than a request's load, but older than what the
+ * other process stored since. The save replays on the kept record,
+ * conflicts, reloads, and still counts every request. */
+TEST(other_process_write_beats_kept_record)
+{
+    if (!strcmp(g_backend, "memory"))
+        return; /* two memory: stores are two stores */
+    crumb_iface *p1 = make_iface(1800, 43200);
+    crumb_iface *p2 = make_iface(1800, 43200);
+    char *c = login(p1, "1");
+    crumb_session *a = open_s(p1, c, NULL);
+    crumb_session *b = open_s(p1, c, NULL);
+    crumb_session_incr_path(a, "/cart/1", 1, NULL);
+    free(save_s(p1, a)); /* p1 keeps this save */
+    crumb_session *x = open_s(p2, c, NULL);
+    crumb_session_incr_path(x, "/cart/1", 1, NULL);
+    crumb_session_set_string(x, "from", "p2");
+    free(save_s(p2, x)); /* newer than what p1 kept */
+    crumb_session_incr_path(b, "/cart/1", 1, NULL);
+    free(save_s(p1, b)); /* loaded before both */
+    crumb_session *y = open_s(p1, c, NULL);
+    crumb_session_incr_path(y, "/cart/1", 1, NULL);
+    free(save_s(p1, y)); /* nothing in between: no conflict at all */
+    crumb_session_free(a);
+    crumb_session_free(b);
+    crumb_session_free(x);
+    crumb_session_free(y);
+    crumb_session *s = open_s(p2, c, NULL);
+    CHECK_INT(json_integer_value(crumb_session_get_path(s, "/cart/1")), ==, 4);
+    CHECK_STR(crumb_session_get_string(s, "from", ""), "p2");
+    CHECK_STR(crumb_session_get_string(s, "user_id", ""), "1");
+    crumb_session_free(s);
+    free(c);
+    crumb_iface_free(p1);
+    crumb_iface_free(p2);
+}
+
 struct worker {
     crumb_iface *iface;
     const char *cookie;
@@ -507,6 +545,8 @@ run_all(void)
     RUN(destroy_deletes_record_and_cookie);
     g_seq++;
     RUN(two_requests_both_count);
+    g_seq++;
+    RUN(other_process_write_beats_kept_record);
     g_seq++;
     RUN(eight_threads_lose_no_update);
     g_seq++;

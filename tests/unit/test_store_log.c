@@ -1,4 +1,5 @@
-/* test_store_log.c - the store's logs (ops version 3) on every backend. */
+/* test_store_log.c - the store's logs (ops versions 3 and 4) on every
+ * backend. */
 #include <crumb/error.h>
 #include <crumb/store.h>
 
@@ -227,6 +228,112 @@ TEST(bad_arguments)
     crumb_store_close(st);
 }
 
+/* An entry of a batch; @item is a string. */
+static crumb_store_log_entry
+ent(const char *name, const char *item, int64_t now)
+{
+    crumb_store_log_entry e = {name, item, strlen(item), now};
+    return e;
+}
+
+TEST(append_many_in_order)
+{
+    crumb_store *st = open_store();
+    crumb_store_log_entry ev[] = {
+        ent("a", "1", T0), ent("b", "x", T0), ent("a", "2", T0),
+        ent("a", "3", T0), ent("b", "y", T0 + 1), ent("a", "4", T0 + 2),
+    };
+    size_t n = 99;
+    CHECK_RC(crumb_store_log_append_many(st, ev, 6, 3, 60, &n), CRUMB_OK);
+    CHECK(n == 6);
+    /* The cap applies as the appends go: "a" keeps its newest 3. */
+    CHECK_STR(scan(st, "", T0), "a=2,3,4;b=x,y;");
+    /* The expiry is each append's own: b's last append was at T0 + 1,
+     * a's at T0 + 2. */
+    CHECK_STR(scan(st, "", T0 + 61), "a=2,3,4;");
+    CHECK_STR(scan(st, "", T0 + 62), "");
+    /* Then as many single appends would do, one after the other. */
+    push(st, "a", "5", 3, 60, T0 + 3);
+    CHECK_STR(scan(st, "a", T0 + 3), "a=3,4,5;");
+    CHECK_RC(crumb_store_log_append_many(st, ev, 1, 3, 60, NULL), CRUMB_OK);
+    CHECK_STR(scan(st, "a", T0 + 3), "a=4,5,1;");
+    crumb_store_close(st);
+}
+
+TEST(append_many_expired_log_restarts)
+{
+    crumb_store *st = open_store();
+    push(st, "old", "0", 10, 10, T0);
+    crumb_store_log_entry ev[] = {
+        ent("old", "1", T0 + 5),   /* still live: joins "0" */
+        ent("old", "2", T0 + 100), /* 1 expired at T0 + 15: starts again */
+        ent("old", "3", T0 + 100),
+    };
+    size_t n = 0;
+    CHECK_RC(crumb_store_log_append_many(st, ev, 3, 10, 10, &n), CRUMB_OK);
+    CHECK(n == 3);
+    CHECK_STR(scan(st, "", T0 + 100), "old=2,3;");
+    crumb_store_close(st);
+}
+
+TEST(append_many_bad_entry_writes_nothing)
+{
+    crumb_store *st = open_store();
+    char big[CRUMB_STORE_LOG_ITEM_MAX + 1];
+    memset(big, 'b', sizeof(big));
+    crumb_store_log_entry ev[] = {ent("a", "1", T0), ent("a", "2", T0),
+                                  ent("", "3", T0)};
+    size_t n = 99;
+    CHECK_RC(crumb_store_log_append_many(st, ev, 3, 5, 60, &n),
+             CRUMB_EINVAL);
+    CHECK(n == 0);
+    ev[2] = ent("a", "", T0);
+    CHECK_RC(crumb_store_log_append_many(st, ev, 3, 5, 60, &n),
+             CRUMB_EINVAL);
+    ev[2].item = big;
+    ev[2].len = sizeof(big);
+    CHECK_RC(crumb_store_log_append_many(st, ev, 3, 5, 60, &n),
+             CRUMB_EINVAL);
+    ev[2].item = NULL;
+    ev[2].len = 1;
+    CHECK_RC(crumb_store_log_append_many(st, ev, 3, 5, 60, &n),
+             CRUMB_EINVAL);
+    ev[2] = ent("a", "3", T0);
+    CHECK_RC(crumb_store_log_append_many(st, ev, 3, 0, 60, &n),
+             CRUMB_EINVAL);
+    CHECK_RC(crumb_store_log_append_many(st, ev, 3, 5, 0, &n),
+             CRUMB_EINVAL);
+    CHECK_RC(crumb_store_log_append_many(st, ev, 0, 5, 60, &n),
+             CRUMB_EINVAL);
+    CHECK_RC(crumb_store_log_append_many(st, NULL, 3, 5, 60, &n),
+             CRUMB_EINVAL);
+    CHECK(n == 0);
+    CHECK_STR(scan(st, "", T0), "");
+    CHECK_RC(crumb_store_log_append_many(st, ev, 3, 5, 60, &n), CRUMB_OK);
+    CHECK(n == 3);
+    CHECK_STR(scan(st, "", T0), "a=1,2,3;");
+    crumb_store_close(st);
+}
+
+TEST(append_many_large_batch)
+{
+    crumb_store *st = open_store();
+    enum { N = 600 };
+    static crumb_store_log_entry ev[N];
+    static char items[N][16], names[4][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i % 4], sizeof(names[0]), "l%d", i % 4);
+        snprintf(items[i], sizeof(items[0]), "%d", i);
+        ev[i] = ent(names[i % 4], items[i], T0);
+    }
+    size_t n = 0;
+    CHECK_RC(crumb_store_log_append_many(st, ev, N, 2, 60, &n), CRUMB_OK);
+    CHECK(n == N);
+    CHECK_STR(scan(st, "", T0), "l0=592,596;l1=593,597;l2=594,598;"
+                                "l3=595,599;");
+    crumb_store_close(st);
+}
+
 static int
 v2_open(crumb_store *st, const char *uri, const crumb_store_options *o,
         void **impl)
@@ -259,6 +366,58 @@ TEST(unsupported_before_version_3)
     crumb_store_close(st);
 }
 
+/* A version 3 backend that keeps one log in memory, to see the wrapper
+ * fall back to log_append when the table has no log_append_many. */
+static char v3_log[256];
+static int v3_calls;
+
+static int
+v3_append(crumb_store *st, const char *name, const void *item, size_t len,
+          size_t cap, int64_t ttl, int64_t now)
+{
+    v3_calls++;
+    if (len == 1 && *(const char *)item == '!')
+        return CRUMB_ESTORE;
+    size_t used = strlen(v3_log);
+    snprintf(v3_log + used, sizeof(v3_log) - used, "%s%s=%.*s",
+             used ? "," : "", name, (int)len, (const char *)item);
+    return CRUMB_OK;
+}
+
+static int
+v3_scan(crumb_store *st, const char *prefix, int64_t now,
+        crumb_store_log_fn fn, void *arg)
+{
+    return CRUMB_OK;
+}
+
+TEST(append_many_falls_back_before_version_4)
+{
+    crumb_store_ops ops = {.version = 3, .scheme = "old", .open = v2_open,
+                           .close = v2_close, .log_append = v3_append,
+                           .log_scan = v3_scan};
+    crumb_store *st;
+    CHECK_RC(crumb_store_open_ops(&st, &ops, "old:", NULL), CRUMB_OK);
+    /* Garbage where a version 3 table would have ended. */
+    ops.log_append_many = (int (*)(crumb_store *,
+                                   const crumb_store_log_entry *, size_t,
+                                   size_t, int64_t, size_t *))1;
+    crumb_store_log_entry ev[] = {ent("a", "1", T0), ent("b", "2", T0),
+                                  ent("a", "!", T0), ent("a", "4", T0)};
+    size_t n = 99;
+    v3_log[0] = '\0';
+    CHECK_RC(crumb_store_log_append_many(st, ev, 2, 5, 60, &n), CRUMB_OK);
+    CHECK(n == 2);
+    CHECK_STR(v3_log, "a=1,b=2");
+    /* A failure stops the loop and counts what came before it. */
+    v3_calls = 0;
+    CHECK_RC(crumb_store_log_append_many(st, ev, 4, 5, 60, &n),
+             CRUMB_ESTORE);
+    CHECK(n == 2);
+    CHECK(v3_calls == 3);
+    crumb_store_close(st);
+}
+
 int
 main(void)
 {
@@ -276,8 +435,13 @@ main(void)
         RUN_FOR(be, visitor_stops_scan);
         RUN_FOR(be, many_logs);
         RUN_FOR(be, bad_arguments);
+        RUN_FOR(be, append_many_in_order);
+        RUN_FOR(be, append_many_expired_log_restarts);
+        RUN_FOR(be, append_many_bad_entry_writes_nothing);
+        RUN_FOR(be, append_many_large_batch);
     }
     RUN_FOR("memory", unsupported_before_version_3);
+    RUN_FOR("memory", append_many_falls_back_before_version_4);
     backends_cleanup();
     return TEST_END();
 }

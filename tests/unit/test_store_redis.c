@@ -148,6 +148,51 @@ TEST(redis_down_and_back)
     waitpid(pid, NULL, 0);
 }
 
+/* A Redis that forgot its scripts (SCRIPT FLUSH, or a restart) in the
+ * middle of a pipelined batch: every append is still done once. */
+TEST(redis_append_many_noscript)
+{
+    if (access(redis_server_bin(), X_OK) != 0)
+        return;
+    int port = free_port();
+    pid_t pid = start_redis(port);
+    char uri[128];
+    snprintf(uri, sizeof(uri), "redis://127.0.0.1:%d/0", port);
+    crumb_store *st;
+    CHECK_RC(crumb_store_open(&st, uri, NULL), CRUMB_OK);
+    struct timeval tv = {1, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+    CHECK(c && !c->err);
+    crumb_store_log_entry ev[3] = {{"l", "1", 1, T0}, {"l", "2", 1, T0},
+                                   {"m", "3", 1, T0}};
+    size_t n = 0;
+    for (int round = 0; round < 2; round++) {
+        redisReply *rep = redisCommand(c, "SCRIPT FLUSH");
+        CHECK(rep && rep->type == REDIS_REPLY_STATUS);
+        freeReplyObject(rep);
+        CHECK_RC(crumb_store_log_append_many(st, ev, 3, 10, 60, &n),
+                 CRUMB_OK);
+        CHECK(n == 3);
+    }
+    redisReply *rep = redisCommand(c, "LRANGE crumb:l:l 1 -1");
+    CHECK(rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 4);
+    for (size_t i = 0; i < 4; i++)
+        CHECK_MEM(rep->element[i]->str, rep->element[i]->len,
+                  i % 2 ? "2" : "1", 1);
+    freeReplyObject(rep);
+
+    /* Gone: the batch is unavailable, at once, and nothing hangs. */
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    double t = mono();
+    CHECK_RC(crumb_store_log_append_many(st, ev, 3, 10, 60, &n),
+             CRUMB_EUNAVAIL);
+    CHECK(n == 0);
+    CHECK(mono() - t < 1.0);
+    redisFree(c);
+    crumb_store_close(st);
+}
+
 TEST(redis_uri)
 {
     crumb_store *st;
@@ -182,6 +227,7 @@ main(void)
         return 1;
     RUN_FOR("redis", redis_uri);
     RUN_FOR("redis", redis_down_and_back);
+    RUN_FOR("redis", redis_append_many_noscript);
     backends_cleanup();
     return TEST_END();
 }
