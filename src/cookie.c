@@ -2,6 +2,7 @@
 #include <crumb/cookie.h>
 #include <crumb/error.h>
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,12 +226,44 @@ crumb_cookie_is_path_char(unsigned char c)
     return c >= 0x20 && c < 0x7f && c != ';';
 }
 
-/* 1 when every octet of @s satisfies @ok. */
-static int
-crumb_cookie_all(const char *s, int (*ok)(unsigned char))
+/* Character classes for crumb_cookie_all(), one bit per predicate, built
+ * once: a table lookup per octet instead of a chain of comparisons (the
+ * value check runs over every Set-Cookie crumb writes). */
+enum {
+    CLS_TCHAR = 1,
+    CLS_OCTET = 2,
+    CLS_DOMAIN = 4,
+    CLS_PATH = 8,
+};
+static unsigned char cls_table[256];
+static pthread_once_t cls_once = PTHREAD_ONCE_INIT;
+
+static void
+cls_init(void)
 {
+    for (unsigned c = 1; c < 256; c++)
+        cls_table[c] =
+            (unsigned char)((crumb_cookie_is_tchar((unsigned char)c)
+                                 ? CLS_TCHAR
+                                 : 0) |
+                            (crumb_cookie_is_octet((unsigned char)c)
+                                 ? CLS_OCTET
+                                 : 0) |
+                            (crumb_cookie_is_domain_char((unsigned char)c)
+                                 ? CLS_DOMAIN
+                                 : 0) |
+                            (crumb_cookie_is_path_char((unsigned char)c)
+                                 ? CLS_PATH
+                                 : 0));
+}
+
+/* 1 when every octet of @s is in class @cls (NUL ends @s). */
+static int
+crumb_cookie_all(const char *s, unsigned cls)
+{
+    pthread_once(&cls_once, cls_init);
     for (; *s != '\0'; s++) {
-        if (!ok((unsigned char)*s))
+        if (!(cls_table[(unsigned char)*s] & cls))
             return 0;
     }
     return 1;
@@ -413,14 +446,14 @@ crumb_setcookie_check(const crumb_setcookie *c, const char *value,
                       const char *path)
 {
     if (c->name == NULL || c->name[0] == '\0' ||
-        !crumb_cookie_all(c->name, crumb_cookie_is_tchar))
+        !crumb_cookie_all(c->name, CLS_TCHAR))
         return CRUMB_EINVAL;
-    if (!crumb_cookie_all(value, crumb_cookie_is_octet))
+    if (!crumb_cookie_all(value, CLS_OCTET))
         return CRUMB_EINVAL;
     if (c->domain != NULL &&
-        !crumb_cookie_all(c->domain, crumb_cookie_is_domain_char))
+        !crumb_cookie_all(c->domain, CLS_DOMAIN))
         return CRUMB_EINVAL;
-    if (!crumb_cookie_all(path, crumb_cookie_is_path_char))
+    if (!crumb_cookie_all(path, CLS_PATH))
         return CRUMB_EINVAL;
     if (c->has_expires && (c->expires < CRUMB_COOKIE_EXPIRES_MIN ||
                            c->expires > CRUMB_COOKIE_EXPIRES_MAX))

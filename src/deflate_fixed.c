@@ -39,6 +39,10 @@ static const uint8_t dist_extra[30] = {0, 0, 0, 0, 1, 1, 2,  2,  3,  3,
 static uint16_t lit_code[288];
 static uint8_t lit_bits[288];
 static uint8_t dist_code[30];
+/* Which length code (0..28, for symbols 257..285) and distance code a
+ * match uses: looked up, not searched, per match. */
+static uint8_t len_slot[MAX_MATCH + 1];
+static uint8_t dist_slot[CRUMB__DEFLATE_FIXED_MAX + 1];
 static pthread_once_t codes_once = PTHREAD_ONCE_INIT;
 
 static unsigned
@@ -68,6 +72,16 @@ codes_init(void)
     }
     for (unsigned d = 0; d < 30; d++)
         dist_code[d] = (uint8_t)reverse(d, 5);
+    for (unsigned l = MIN_MATCH, c = 0; l <= MAX_MATCH; l++) {
+        while (c < 28 && len_base[c + 1] <= l)
+            c++;
+        len_slot[l] = (uint8_t)c;
+    }
+    for (unsigned d = 1, c = 0; d <= CRUMB__DEFLATE_FIXED_MAX; d++) {
+        while (c < 29 && dist_base[c + 1] <= d)
+            c++;
+        dist_slot[d] = (uint8_t)c;
+    }
 }
 
 typedef struct {
@@ -98,14 +112,10 @@ put(bitsink *b, unsigned value, unsigned bits)
 static void
 put_match(bitsink *b, unsigned len, unsigned dist)
 {
-    unsigned lc = 28;
-    while (len_base[lc] > len)
-        lc--;
+    unsigned lc = len_slot[len];
     put(b, lit_code[257 + lc], lit_bits[257 + lc]);
     put(b, len - len_base[lc], len_extra[lc]);
-    unsigned dc = 29;
-    while (dist_base[dc] > dist)
-        dc--;
+    unsigned dc = dist_slot[dist];
     put(b, dist_code[dc], 5);
     put(b, dist - dist_base[dc], dist_extra[dc]);
 }
@@ -121,28 +131,20 @@ hash3(const unsigned char *p, unsigned bits)
 static unsigned
 match_bits(unsigned len, unsigned dist)
 {
-    unsigned lc = 28;
-    while (len_base[lc] > len)
-        lc--;
-    unsigned dc = 29;
-    while (dist_base[dc] > dist)
-        dc--;
+    unsigned lc = len_slot[len], dc = dist_slot[dist];
     return lit_bits[257 + lc] + len_extra[lc] + 5 + dist_extra[dc];
 }
 
-size_t
-crumb__deflate_fixed(const unsigned char *src, size_t len,
-                     unsigned char *dst, size_t cap)
+/*
+ * The greedy parse: a match whenever the newest earlier position with the
+ * same 3-byte hash really starts with the same 3 bytes, else a literal.
+ * Returns the block's bits (header and end-of-block included); with @b,
+ * also writes the symbols. Deterministic, so counting and then writing
+ * give the same stream.
+ */
+static uint64_t
+parse(const unsigned char *src, size_t len, bitsink *b)
 {
-    if (len > CRUMB__DEFLATE_FIXED_MAX || cap < 2 + 1 + 4)
-        return 0;
-    pthread_once(&codes_once, codes_init);
-
-    /* Parse first, counting bits; most small sessions do not shrink, and
-     * then nothing is written. */
-    uint16_t tok_len[CRUMB__DEFLATE_FIXED_MAX]; /* 0: literal */
-    uint16_t tok_val[CRUMB__DEFLATE_FIXED_MAX]; /* byte, or distance */
-    size_t ntok = 0;
     /* Position + 1 of the newest 3-gram per hash; about 2 slots per input
      * byte, so that clearing it stays small for small inputs. */
     uint16_t head[1 << HASH_BITS];
@@ -164,9 +166,10 @@ crumb__deflate_fixed(const unsigned char *src, size_t len,
                 size_t l = MIN_MATCH;
                 while (l < max && a[l] == c[l])
                     l++;
-                tok_len[ntok] = (uint16_t)l;
-                tok_val[ntok++] = (uint16_t)(c - a);
-                bits += match_bits((unsigned)l, (unsigned)(c - a));
+                unsigned dist = (unsigned)(c - a);
+                bits += match_bits((unsigned)l, dist);
+                if (b)
+                    put_match(b, (unsigned)l, dist);
                 for (size_t k = i + 1; k < i + l && k + MIN_MATCH <= len;
                      k++)
                     head[hash3(src + k, hb)] = (uint16_t)(k + 1);
@@ -174,12 +177,24 @@ crumb__deflate_fixed(const unsigned char *src, size_t len,
                 continue;
             }
         }
-        tok_len[ntok] = 0;
-        tok_val[ntok++] = src[i];
         bits += lit_bits[src[i]];
+        if (b)
+            put(b, lit_code[src[i]], lit_bits[src[i]]);
         i++;
     }
-    size_t total = 2 + (size_t)((bits + 7) / 8) + 4;
+    return bits;
+}
+
+size_t
+crumb__deflate_fixed(const unsigned char *src, size_t len,
+                     unsigned char *dst, size_t cap)
+{
+    if (len > CRUMB__DEFLATE_FIXED_MAX || cap < 2 + 1 + 4)
+        return 0;
+    pthread_once(&codes_once, codes_init);
+    /* Count first: most small sessions do not shrink, and then nothing is
+     * written. */
+    size_t total = 2 + (size_t)((parse(src, len, NULL) + 7) / 8) + 4;
     if (total > cap)
         return 0;
 
@@ -189,12 +204,7 @@ crumb__deflate_fixed(const unsigned char *src, size_t len,
     dst[1] = 0x01;
     bitsink b = {.dst = dst + 2, .cap = cap - 2 - 4};
     put(&b, 1 | 1 << 1, 3); /* BFINAL, BTYPE 01 (fixed codes) */
-    for (size_t t = 0; t < ntok; t++) {
-        if (tok_len[t])
-            put_match(&b, tok_len[t], tok_val[t]);
-        else
-            put(&b, lit_code[tok_val[t]], lit_bits[tok_val[t]]);
-    }
+    parse(src, len, &b);
     put(&b, lit_code[256], lit_bits[256]);
     if (b.nbits)
         put(&b, 0, 8 - b.nbits); /* pad the last byte */
