@@ -23,15 +23,14 @@ crumb__req_free(crumb_http_req *req)
 {
     if (!req)
         return;
-    free(req->uri);
-    free(req->path);
-    crumb__kv_cleanup(&req->query);
+    crumb__kv_cleanup(&req->query); /* uri and path are in req's block */
     crumb__kv_cleanup(&req->form);
     crumb__kv_cleanup(&req->match.params);
     crumb__kv_cleanup(&req->headers);
     free(req->body);
     crumb_session_free(req->session);
-    free(req->ctype);
+    if (req->ctype != req->ctype_buf)
+        free(req->ctype);
     free(req->resp);
     free(req);
 }
@@ -47,8 +46,19 @@ crumb_http_client_addr(crumb_http_req *req)
         req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = ci ? ci->client_addr : NULL;
     if (sa && sa->sa_family == AF_INET) {
+        /* by hand: inet_ntop() formats each byte with sprintf() */
         const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &in->sin_addr, req->addr, sizeof(req->addr));
+        const unsigned char *b = (const unsigned char *)&in->sin_addr;
+        char *o = req->addr;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = b[i];
+            if (v >= 100)
+                *o++ = (char)('0' + v / 100);
+            if (v >= 10)
+                *o++ = (char)('0' + v / 10 % 10);
+            *o++ = (char)('0' + v % 10);
+            *o++ = i < 3 ? '.' : '\0';
+        }
     } else if (sa && sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
         inet_ntop(AF_INET6, &in6->sin6_addr, req->addr, sizeof(req->addr));
@@ -66,16 +76,22 @@ crumb__mhd_unescape(void *cls, struct MHD_Connection *conn, char *s)
     return strlen(s);
 }
 
+/* One allocation per request: the raw target and the decoded path
+ * (never longer than the target) follow the struct. */
 static crumb_http_req *
 req_new(crumb_http *h, struct MHD_Connection *conn, const char *url)
 {
-    crumb_http_req *req = calloc(1, sizeof(*req));
+    size_t ulen = url ? strlen(url) : 0;
+    crumb_http_req *req = calloc(1, sizeof(*req) + 2 * (ulen + 1));
     if (!req)
         return NULL;
     clock_gettime(CLOCK_MONOTONIC, &req->start);
     req->h = h;
     req->conn = conn;
-    req->uri = strdup(url ? url : "");
+    req->uri = (char *)(req + 1);
+    req->uri_len = ulen;
+    memcpy(req->uri, url ? url : "", ulen + 1);
+    req->path = req->uri + ulen + 1;
     return req;
 }
 
@@ -167,48 +183,71 @@ fail(crumb_http_req *req, int status, const char *message)
     req->std_headers |= CRUMB__H_SECURITY;
 }
 
-/* Header fields hold no control character but HTAB (RFC 9110 5.5) and
- * are at most HEADER_VALUE_MAX bytes (the Cookie header has its own,
- * configurable bound). Sets *cls to 400 or 431. */
+/* A field name equal to @lit (a literal), ignoring case. */
+#define FIELD_IS(key, key_size, lit)                                        \
+    ((key_size) == sizeof(lit) - 1 && strcasecmp((key), (lit)) == 0)
+
+/*
+ * One walk over the request's fields, headers and query arguments
+ * together (MHD keeps them in one list, so two walks cost twice).
+ * Query arguments are decoded into req->query. Header fields hold no
+ * control character but HTAB (RFC 9110 5.5) and are at most
+ * HEADER_VALUE_MAX bytes (the Cookie header has its own, configurable
+ * bound); the first Cookie, User-Agent, Content-Length and
+ * Transfer-Encoding are kept, as MHD_lookup_connection_value() would
+ * have found them, so that nothing searches the list again. Stops at the
+ * first bad field with req->field_error set to an HTTP status.
+ */
 static enum MHD_Result
-header_check(void *cls, enum MHD_ValueKind kind, const char *key,
-             size_t key_size, const char *value, size_t value_size)
+field_seen(void *cls, enum MHD_ValueKind kind, const char *key,
+           size_t key_size, const char *value, size_t value_size)
 {
-    int *bad = cls;
-    if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
-        *bad = 400;
+    crumb_http_req *req = cls;
+    if (kind == MHD_GET_ARGUMENT_KIND) {
+        int rc = crumb__form_field_add(&req->query, key, key_size,
+                                       value ? value : "",
+                                       value ? value_size : 0);
+        if (rc != CRUMB_OK) {
+            req->field_error = rc == CRUMB_ENOMEM ? 500 : 400;
+            req->field_error_query = 1;
+            return MHD_NO;
+        }
+        return MHD_YES;
+    }
+    if (kind != MHD_HEADER_KIND)
+        return MHD_YES;
+    /* A NUL inside the name or the value: the loop below finds one in
+     * the value (it is a control character). */
+    if (memchr(key, '\0', key_size) || key[key_size] != '\0') {
+        req->field_error = 400;
         return MHD_NO;
     }
-    if (value_size > HEADER_VALUE_MAX && strcasecmp(key, "Cookie") != 0) {
-        *bad = 431;
+    int is_cookie = FIELD_IS(key, key_size, "Cookie");
+    if (value_size > HEADER_VALUE_MAX && !is_cookie) {
+        req->field_error = 431;
         return MHD_NO;
     }
     for (size_t i = 0; value && i < value_size; i++) {
         unsigned char c = (unsigned char)value[i];
         if ((c < 0x20 && c != '\t') || c == 0x7f) {
-            *bad = 400;
+            req->field_error = 400;
             return MHD_NO;
         }
     }
-    return MHD_YES;
-}
-
-struct query_ctx {
-    crumb_http_req *req;
-    int *rc;
-};
-
-/* MHD split the query at '&' and '=' and left both sides raw. */
-static enum MHD_Result
-query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-          size_t key_size, const char *value, size_t value_size)
-{
-    struct query_ctx *q = cls;
-    int rc = crumb__form_field_add(&q->req->query, key, key_size,
-                                   value ? value : "", value ? value_size : 0);
-    if (rc != CRUMB_OK) {
-        *q->rc = rc;
-        return MHD_NO;
+    if (is_cookie) {
+        if (!req->cookie) {
+            req->cookie = value;
+            req->cookie_len = value_size;
+        }
+    } else if (FIELD_IS(key, key_size, "User-Agent")) {
+        if (!req->user_agent)
+            req->user_agent = value;
+    } else if (FIELD_IS(key, key_size, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+        if (!req->content_length)
+            req->content_length = value;
+    } else if (FIELD_IS(key, key_size, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+        if (!req->transfer_encoding)
+            req->transfer_encoding = value;
     }
     return MHD_YES;
 }
@@ -219,54 +258,50 @@ static void
 request_begin(crumb_http_req *req, const char *method)
 {
     crumb_http *h = req->h;
-    snprintf(req->method, sizeof(req->method), "%s", method);
-    if (strlen(method) >= sizeof(req->method) || !req->uri) {
+    size_t mlen = strlen(method);
+    if (mlen >= sizeof(req->method) || !req->uri) {
+        /* still logged: the method cut to fit */
+        mlen = mlen < sizeof(req->method) ? mlen : sizeof(req->method) - 1;
+        memcpy(req->method, method, mlen);
+        req->method[mlen] = '\0';
         fail(req, 400, "The request is malformed.");
         return;
     }
+    memcpy(req->method, method, mlen + 1);
     if (req->query_too_long) {
         fail(req, 414, "The query string has too many fields.");
         return;
     }
-    size_t plen = strlen(req->uri);
-    req->path = malloc(plen + 1);
-    if (!req->path) {
-        fail(req, 500, "Out of memory.");
-        return;
-    }
-    if (crumb__pct_decode(req->uri, plen, 0, req->path, NULL) != CRUMB_OK ||
+    if (crumb__pct_decode(req->uri, req->uri_len, 0, req->path, NULL) !=
+            CRUMB_OK ||
         req->path[0] != '/') {
         fail(req, 400, "The address is malformed (bad %-encoding or "
                        "UTF-8).");
         return;
     }
-    int qrc = CRUMB_OK;
-    MHD_get_connection_values_n(req->conn, MHD_GET_ARGUMENT_KIND, query_arg,
-                                &(struct query_ctx){req, &qrc});
-    if (qrc != CRUMB_OK) {
-        fail(req, qrc == CRUMB_ENOMEM ? 500 : 400,
+    MHD_get_connection_values_n(req->conn,
+                                MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND,
+                                field_seen, req);
+    if (req->field_error_query) {
+        fail(req, req->field_error,
              "The query string is malformed (bad %-encoding or UTF-8, or "
              "too many fields).");
         return;
     }
-    int bad = 0;
-    MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND, header_check,
-                                &bad);
-    if (bad) {
-        fail(req, bad, bad == 431 ? "A request header is too large."
-                                  : "A request header holds a control "
-                                    "character.");
+    if (req->field_error) {
+        fail(req, req->field_error,
+             req->field_error == 431 ? "A request header is too large."
+                                     : "A request header holds a control "
+                                       "character.");
         return;
     }
-    const char *ck = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
-                                                 "Cookie");
-    if (ck && strlen(ck) > h->opt.max_cookie) {
+    req->fields_seen = 1;
+    if (req->cookie && req->cookie_len > h->opt.max_cookie) {
         fail(req, 431, "The Cookie header is too large.");
         return;
     }
-    const char *cl = MHD_lookup_connection_value(
-        req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > h->opt.max_body)
+    if (req->content_length &&
+        strtoull(req->content_length, NULL, 10) > h->opt.max_body)
         req->too_large = 1;
 }
 
@@ -356,17 +391,23 @@ crumb__mhd_access(void *cls, struct MHD_Connection *conn, const char *url,
         return MHD_YES;
     if (!req->method[0]) {
         request_begin(req, method);
-        const char *cl = MHD_lookup_connection_value(
-            conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        const char *te = MHD_lookup_connection_value(
-            conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        if (req->status) {
+            /* refused before or while the fields were walked: look up
+             * what the walk may not have reached */
+            req->transfer_encoding = MHD_lookup_connection_value(
+                conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+            req->content_length = MHD_lookup_connection_value(
+                conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        }
+        const char *te = req->transfer_encoding;
         if (te && strcasecmp(te, "chunked") != 0) {
             /* RFC 9112 6.3: the body's length is unknown; refuse it */
             crumb_http_header_add(req, "Connection", "close");
             fail(req, 400, "Only the chunked transfer coding is accepted.");
             return send_response(conn, req);
         }
-        if (req->too_large && cl && strtoull(cl, NULL, 10) > DRAIN_MAX) {
+        if (req->too_large && req->content_length &&
+            strtoull(req->content_length, NULL, 10) > DRAIN_MAX) {
             fail(req, 413, "The request body is larger than 1 MiB.");
             return send_response(conn, req);
         }

@@ -121,8 +121,15 @@ struct crumb_http_req {
     struct MHD_Connection *conn;
     struct timespec start;
     char method[16];
-    char *uri;          /* raw, as received */
-    char *path;         /* decoded */
+    char *uri;          /* raw, as received; in req's block */
+    size_t uri_len;
+    char *path;         /* decoded; in req's block, uri_len + 1 bytes */
+    /* the first of these header fields, in MHD's pool (see field_seen) */
+    const char *cookie, *user_agent, *content_length, *transfer_encoding;
+    size_t cookie_len;
+    int field_error;       /* an HTTP status for a bad field, or 0 */
+    int field_error_query; /* ... and it was a query argument */
+    int fields_seen;       /* the walk ended: the four above are set */
     crumb__kvlist query;
     crumb__kvlist form;
     crumb__match match;
@@ -139,7 +146,8 @@ struct crumb_http_req {
     /* the response */
     unsigned std_headers; /* CRUMB__H_*: constant headers, added at send */
     int status;
-    char *ctype;
+    char *ctype;        /* ctype_buf, or allocated when longer */
+    char ctype_buf[48];
     char *resp;
     size_t resp_len;
     crumb__kvlist headers;
