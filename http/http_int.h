@@ -8,8 +8,7 @@
 
 #include <crumb/http.h>
 
-struct MHD_Connection;
-struct MHD_Daemon;
+#include <microhttpd.h>
 
 /* ---- name/value lists (query, form, route params, headers) ---- */
 
@@ -98,6 +97,8 @@ void crumb__log_close(crumb__log *l);
 /* A line (no newline needed) to @h's log when logging is on. */
 void crumb__logf(crumb_http *h, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The request's line, "crumb-http: METHOD PATH STATUS 1.234ms [note]". */
+void crumb__log_request(crumb_http_req *req);
 
 /* ---- the server and a request ---- */
 
@@ -120,8 +121,15 @@ struct crumb_http_req {
     struct MHD_Connection *conn;
     struct timespec start;
     char method[16];
-    char *uri;          /* raw, as received */
-    char *path;         /* decoded */
+    char *uri;          /* raw, as received; in req's block */
+    size_t uri_len;
+    char *path;         /* decoded; in req's block, uri_len + 1 bytes */
+    /* the first of these header fields, in MHD's pool (see field_seen) */
+    const char *cookie, *user_agent, *content_length, *transfer_encoding;
+    size_t cookie_len;
+    int field_error;       /* an HTTP status for a bad field, or 0 */
+    int field_error_query; /* ... and it was a query argument */
+    int fields_seen;       /* the walk ended: the four above are set */
     crumb__kvlist query;
     crumb__kvlist form;
     crumb__match match;
@@ -138,7 +146,8 @@ struct crumb_http_req {
     /* the response */
     unsigned std_headers; /* CRUMB__H_*: constant headers, added at send */
     int status;
-    char *ctype;
+    char *ctype;        /* ctype_buf, or allocated when longer */
+    char ctype_buf[48];
     char *resp;
     size_t resp_len;
     crumb__kvlist headers;
@@ -149,6 +158,18 @@ struct crumb_http_req {
 #define CRUMB__H_NO_STORE 4u
 
 void crumb__req_free(crumb_http_req *req);
+/* access.c: the callbacks crumb_http_start() gives libmicrohttpd. */
+size_t crumb__mhd_unescape(void *cls, struct MHD_Connection *conn, char *s);
+void *crumb__mhd_uri_seen(void *cls, const char *uri,
+                          struct MHD_Connection *conn);
+void crumb__mhd_completed(void *cls, struct MHD_Connection *conn,
+                          void **con_cls,
+                          enum MHD_RequestTerminationCode toe);
+enum MHD_Result crumb__mhd_access(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version,
+                                  const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls);
 /* guard.c: free the auth settings; run the before hook; replace req->addr
  * (the peer) by the client a trusted proxy names. */
 void crumb__auth_free(struct crumb__auth *a);

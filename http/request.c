@@ -222,6 +222,11 @@ crumb_http_header(crumb_http_req *req, const char *name)
 {
     if (!req->conn)
         return NULL;
+    /* asked on every request: found during the walk over the fields */
+    if (req->fields_seen && strcasecmp(name, "Cookie") == 0)
+        return req->cookie;
+    if (req->fields_seen && strcasecmp(name, "User-Agent") == 0)
+        return req->user_agent;
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 

@@ -56,13 +56,23 @@ crumb_http_respond_take(crumb_http_req *req, int status,
         free(body);
         return CRUMB_EINVAL;
     }
-    char *ct = content_type ? strdup(content_type) : NULL;
-    if (content_type && !ct) {
-        free(body);
-        return CRUMB_ENOMEM;
+    /* Content types are short: most fit in the request's own buffer. */
+    size_t ctlen = content_type ? strlen(content_type) : 0;
+    char *ct = NULL;
+    if (content_type && ctlen >= sizeof(req->ctype_buf)) {
+        ct = strdup(content_type);
+        if (!ct) {
+            free(body);
+            return CRUMB_ENOMEM;
+        }
     }
     free(req->resp);
-    free(req->ctype);
+    if (req->ctype != req->ctype_buf)
+        free(req->ctype);
+    if (content_type && !ct) {
+        ct = req->ctype_buf;
+        memcpy(ct, content_type, ctlen + 1);
+    }
     req->status = status;
     req->ctype = ct;
     req->resp = body;

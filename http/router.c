@@ -12,6 +12,7 @@ enum { SEG_LIT, SEG_STR, SEG_INT };
 typedef struct seg {
     int kind;
     char *text; /* the literal, or the parameter's name */
+    size_t len; /* strlen(text): compared on every request */
 } seg;
 
 typedef struct route {
@@ -97,6 +98,7 @@ seg_parse(const char *s, size_t len, seg *out)
         out->kind = SEG_LIT;
         out->text = strndup(s, len);
     }
+    out->len = out->text ? strlen(out->text) : 0;
     return out->text ? CRUMB_OK : CRUMB_ENOMEM;
 }
 
@@ -156,6 +158,7 @@ crumb__router_add(crumb__router *r, const char *method, const char *pattern,
 
 typedef struct capture {
     const char *name;
+    size_t nlen;
     const char *value;
     size_t len;
 } capture;
@@ -174,7 +177,7 @@ route_match_path(const route *rt, const char *path, capture *caps)
         size_t len = end ? (size_t)(end - p) : strlen(p);
         const seg *sg = &rt->segs[i];
         if (sg->kind == SEG_LIT) {
-            if (strlen(sg->text) != len || memcmp(sg->text, p, len) != 0)
+            if (sg->len != len || memcmp(sg->text, p, len) != 0)
                 return -1;
         } else {
             if (len == 0)
@@ -187,6 +190,7 @@ route_match_path(const route *rt, const char *path, capture *caps)
                         return -1;
             }
             caps[ncap].name = sg->text;
+            caps[ncap].nlen = sg->len;
             caps[ncap].value = p;
             caps[ncap].len = len;
             ncap++;
@@ -257,7 +261,7 @@ crumb__router_match(const crumb__router *r, const char *method,
             m->pattern = rt->pattern;
             for (int k = 0; k < ncap; k++)
                 if (crumb__kv_add(&m->params, caps[k].name,
-                                  strlen(caps[k].name), caps[k].value,
+                                  caps[k].nlen, caps[k].value,
                                   caps[k].len) != CRUMB_OK)
                     return CRUMB_ENOMEM;
             return 200;

@@ -25,10 +25,12 @@ typedef struct op {
     char *text; /* literal text, or the tag's name */
     size_t len;
     size_t end; /* SECTION/INVERTED: index of the matching OP_END */
+    size_t first; /* tags: length of the name's part before a '.' */
 } op;
 
 typedef struct tpl {
     char *name;
+    uint32_t hash; /* of name: set_find() compares these first */
     op *ops;
     size_t n;
 } tpl;
@@ -141,6 +143,7 @@ op_push(tpl *t, int kind, const char *text, size_t len)
     o->text = strndup(text, len);
     if (!o->text)
         return CRUMB_ENOMEM;
+    o->first = strcspn(o->text, "."); /* text may be shorter than len */
     t->n++;
     return CRUMB_OK;
 }
@@ -269,11 +272,23 @@ tpl_compile(tpl *t, const char *text, size_t len, char *err, size_t errsize)
     return CRUMB_OK;
 }
 
+/* FNV-1a: a page renders three templates or so, each found by name
+ * among a few dozen; comparing hashes first spares most strcmp()s. */
+static uint32_t
+name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
 static tpl *
 set_find(const crumb_tpl_set *set, const char *name)
 {
+    uint32_t h = name_hash(name);
     for (size_t i = 0; i < set->n; i++)
-        if (strcmp(set->t[i].name, name) == 0)
+        if (set->t[i].hash == h && strcmp(set->t[i].name, name) == 0)
             return &set->t[i];
     return NULL;
 }
@@ -289,6 +304,7 @@ crumb_tpl_set_add(crumb_tpl_set *set, const char *name, const char *text,
     }
     tpl t = {0};
     t.name = strdup(name);
+    t.hash = name_hash(name);
     if (!t.name)
         return CRUMB_ENOMEM;
     int rc = tpl_compile(&t, text, len, err, errsize);
@@ -402,12 +418,13 @@ typedef struct render {
 /* Look @name up through the context stack, innermost first. A dotted
  * name resolves its first part through the stack, the rest inside it. */
 static const json_t *
-lookup(const render *r, const char *name)
+lookup(const render *r, const op *o)
 {
-    if (strcmp(name, ".") == 0)
+    const char *name = o->text;
+    if (name[0] == '.' && name[1] == '\0')
         return r->depth ? r->stack[r->depth - 1] : NULL;
-    const char *dot = strchr(name, '.');
-    size_t flen = dot ? (size_t)(dot - name) : strlen(name);
+    const char *dot = name[o->first] == '.' ? name + o->first : NULL;
+    size_t flen = o->first;
     const json_t *v = NULL;
     for (size_t i = r->depth; i-- > 0;) {
         if (json_is_object(r->stack[i])) {
@@ -495,10 +512,10 @@ render_ops(render *r, const tpl *t, size_t from, size_t to)
             break;
         case OP_VAR:
         case OP_RAW:
-            emit(r, lookup(r, o->text), o->kind == OP_RAW);
+            emit(r, lookup(r, o), o->kind == OP_RAW);
             break;
         case OP_SECTION: {
-            const json_t *v = lookup(r, o->text);
+            const json_t *v = lookup(r, o);
             if (json_is_array(v)) {
                 for (size_t k = 0; k < json_array_size(v); k++)
                     push_render(r, json_array_get(v, k), t, i + 1, o->end);
@@ -511,7 +528,7 @@ render_ops(render *r, const tpl *t, size_t from, size_t to)
             break;
         }
         case OP_INVERTED:
-            if (!truthy(lookup(r, o->text)))
+            if (!truthy(lookup(r, o)))
                 render_ops(r, t, i + 1, o->end);
             i = o->end;
             break;

@@ -81,8 +81,9 @@ remember_token_of(crumb_http_req *req, char *out, size_t size)
     const char *ck = crumb_http_header(req, "Cookie");
     const char *v;
     size_t n;
-    if (!ck || crumb_cookie_get(ck, strlen(ck), REMEMBER_COOKIE, &v, &n) !=
-                   CRUMB_OK)
+    /* asked on every page: most Cookie headers do not even name it */
+    if (!ck || !strstr(ck, REMEMBER_COOKIE) ||
+        crumb_cookie_get(ck, strlen(ck), REMEMBER_COOKIE, &v, &n) != CRUMB_OK)
         return 0;
     if (n >= size)
         n = size - 1;

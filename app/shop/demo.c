@@ -154,8 +154,14 @@ get_styled_page(crumb_http_req *req, void *unused)
 static void
 get_healthz(crumb_http_req *req, void *unused)
 {
+    /* the three answers there are, spelled out (no snprintf per probe) */
+    static const char cookie_ok[] = "{\"status\": \"ok\", \"store\": "
+                                    "\"cookie\"}\n";
+    static const char store_ok[] = "{\"status\": \"ok\", \"store\": \"ok\"}\n";
+    static const char store_down[] = "{\"status\": \"unavailable\", "
+                                     "\"store\": \"unreachable\"}\n";
     crumb_iface *iface = crumb_http_iface(crumb_http_server(req));
-    const char *store = "cookie";
+    const char *body = cookie_ok;
     int ok = 1;
     if (iface && crumb_iface_server_side(iface)) {
         crumb_store *st = crumb_iface_store_acquire(iface);
@@ -169,17 +175,13 @@ get_healthz(crumb_http_req *req, void *unused)
             crumb_iface_store_release(iface, st);
         }
         ok = rc == CRUMB_OK || rc == CRUMB_ENOTFOUND;
-        store = ok ? "ok" : "unreachable";
+        body = ok ? store_ok : store_down;
     }
-    char body[96];
-    int n = snprintf(body, sizeof(body),
-                     "{\"status\": \"%s\", \"store\": \"%s\"}\n",
-                     ok ? "ok" : "unavailable", store);
     crumb_http_header_add(req, "Cache-Control", "no-store");
     if (!ok)
         crumb_http_header_add(req, "Retry-After", "5");
     crumb_http_respond(req, ok ? 200 : 503, "application/json", body,
-                       (size_t)n);
+                       strlen(body));
 }
 
 static const shop_route routes[] = {

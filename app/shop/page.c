@@ -147,14 +147,17 @@ shop_ctx(crumb_http_req *req, const char *title, int csrf)
     json_t *ctx = json_object();
     if (!ctx)
         return NULL;
-    json_object_set_new(ctx, "title", json_string(title));
-    json_object_set_new(ctx, "theme", json_string(pick(s, "theme", themes,
-                                                       "light")));
-    json_object_set_new(ctx, "font_size",
-                        json_string(pick(s, "font_size", sizes, "medium")));
-    json_object_set_new(ctx, "logged_in",
-                        json_boolean(s && crumb_session_contains(
-                                              s, "_user_id")));
+    /* The keys are ASCII literals, and pick() returns one of the names
+     * above: none needs jansson's UTF-8 check (title may, it keeps it). */
+    json_object_set_new_nocheck(ctx, "title", json_string(title));
+    json_object_set_new_nocheck(
+        ctx, "theme", json_string_nocheck(pick(s, "theme", themes, "light")));
+    json_object_set_new_nocheck(
+        ctx, "font_size",
+        json_string_nocheck(pick(s, "font_size", sizes, "medium")));
+    json_object_set_new_nocheck(
+        ctx, "logged_in",
+        json_boolean(s && crumb_session_contains(s, "_user_id")));
     /* The nav's admin links; the pages themselves check roles again.
      * Most visitors have no roles: no copy then. */
     const char *roles = s ? crumb_session_get_string(s, "_roles", "") : "";
@@ -165,7 +168,7 @@ shop_ctx(crumb_http_req *req, const char *title, int csrf)
         snprintf(who.roles, sizeof who.roles, "%s", roles);
         admin = crumb_user_has_role(&who, "admin");
     }
-    json_object_set_new(ctx, "is_admin", json_boolean(admin));
+    json_object_set_new_nocheck(ctx, "is_admin", json_boolean(admin));
     if (csrf && s) {
         char token[CRUMB_CSRF_TOKEN_SIZE];
         if (crumb_csrf_token(s, token, sizeof(token)) == CRUMB_OK)
