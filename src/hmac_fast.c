@@ -103,7 +103,7 @@ crumb__hmac_key_init(crumb__hmac_key *k, crumb_digest digest,
         c = k->outer.field;                                                    \
         Update(&c, ih, LEN);                                                   \
         Final(out, &c);                                                        \
-        OPENSSL_cleanse(&c, sizeof c);                                         \
+        explicit_bzero(&c, sizeof c); /* a memset the compiler keeps */        \
     } while (0)
 
 void
