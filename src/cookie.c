@@ -31,6 +31,31 @@ crumb_cookie_is_separator(unsigned char c)
     return 0;
 }
 
+/*
+ * Whether [p, p + n) holds a CTL. Eight octets at a time: a session value
+ * is 100 to 4,000 octets and is checked on every request. (x - 0x20..) &
+ * ~x & 0x80.. is non-zero exactly when some byte of x is below 0x20 (a
+ * borrow can only reach bytes above one that is); 0x7f is that test for
+ * zero after x ^ 0x7f...
+ */
+static int
+crumb_cookie_has_ctl(const char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, d;
+        memcpy(&x, p + i, 8);
+        d = x ^ (ones * 0x7f);
+        if (((x - ones * 0x20) & ~x & highs) | ((d - ones) & ~d & highs))
+            return 1;
+    }
+    for (; i < n; i++)
+        if (crumb_cookie_is_ctl((unsigned char)p[i]))
+            return 1;
+    return 0;
+}
+
 /* Optional whitespace, OWS in RFC 7230: SP and HTAB. */
 static int
 crumb_cookie_is_ows(unsigned char c)
@@ -95,10 +120,8 @@ crumb_cookie_pair_parse(const char *p, size_t n, crumb_cookie_pair *out)
     const char *value = eq + 1;
     size_t value_len = (size_t)(p + n - value);
     crumb_cookie_trim(&value, &value_len);
-    for (size_t i = 0; i < value_len; i++) {
-        if (crumb_cookie_is_ctl((unsigned char)value[i]))
-            return 0;
-    }
+    if (crumb_cookie_has_ctl(value, value_len))
+        return 0;
     if (value_len >= 2 && value[0] == '"' && value[value_len - 1] == '"') {
         value++;
         value_len -= 2;
