@@ -104,19 +104,40 @@ gram_hash(const unsigned char *p)
     return (v * 0x9E3779B1u) >> 16;
 }
 
+/* Sorts @w[0..n) ascending: counting for the small weights most symbols
+ * of a short text have, insertion for the few large ones. */
+static void
+sort_weights(uint32_t *w, size_t n)
+{
+    enum { SMALL = 32 };
+    unsigned short hist[SMALL] = {0};
+    uint32_t big[257];
+    size_t nbig = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (w[i] < SMALL) {
+            hist[w[i]]++;
+            continue;
+        }
+        size_t j = nbig++;
+        while (j > 0 && big[j - 1] > w[i]) {
+            big[j] = big[j - 1];
+            j--;
+        }
+        big[j] = w[i];
+    }
+    size_t o = 0;
+    for (uint32_t v = 0; v < SMALL; v++)
+        for (unsigned c = hist[v]; c > 0; c--)
+            w[o++] = v;
+    for (size_t j = 0; j < nbig; j++)
+        w[o++] = big[j];
+}
+
 /* Huffman cost (sum of weight x depth) of @w[0..n), n >= 1; sorts @w. */
 static uint64_t
 huffman_cost(uint32_t *w, size_t n)
 {
-    for (size_t i = 1; i < n; i++) {
-        uint32_t x = w[i];
-        size_t j = i;
-        while (j > 0 && w[j - 1] > x) {
-            w[j] = w[j - 1];
-            j--;
-        }
-        w[j] = x;
-    }
+    sort_weights(w, n);
     if (n == 1)
         return w[0]; /* a lone code still takes 1 bit */
     /* Two queues: the sorted leaves and the merged nodes (which come out
@@ -148,27 +169,25 @@ crumb__deflate_cannot_win(const unsigned char *p, size_t n)
 
     uint64_t *bits = seen; /* one TLS lookup, not one per access */
     unsigned char rep[MAX_LEN];
+    uint16_t hashes[MAX_LEN];
     for (size_t k = 0; k + 3 <= n; k++) {
         unsigned h = gram_hash(p + k);
         uint64_t bit = (uint64_t)1 << (h & 63);
+        hashes[k] = (uint16_t)h;
         rep[k] = (bits[h >> 6] & bit) != 0;
         bits[h >> 6] |= bit;
     }
-    for (size_t k = 0; k + 3 <= n; k++) {
-        unsigned h = gram_hash(p + k);
-        bits[h >> 6] &= ~((uint64_t)1 << (h & 63));
-    }
+    for (size_t k = 0; k + 3 <= n; k++)
+        bits[hashes[k] >> 6] = 0;
 
     uint32_t count[256] = {0};
     uint64_t in_run[4] = {0}, forced_set[4] = {0};
     uint64_t fixed = 3 + 7, run_dyn = 0;
     size_t run = 0;
+    unsigned window = 0; /* rep[] of positions i - 2 .. i, as 3 bits */
     for (size_t i = 0; i <= n; i++) {
-        int cov = 0;
-        if (i < n)
-            for (size_t k = i >= 2 ? i - 2 : 0; k <= i && k + 3 <= n; k++)
-                cov |= rep[k];
-        if (i < n && cov) {
+        window = (window << 1 | (i + 3 <= n ? rep[i] : 0)) & 7;
+        if (i < n && window) {
             run++;
             in_run[p[i] >> 6] |= (uint64_t)1 << (p[i] & 63);
             continue;
