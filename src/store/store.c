@@ -530,6 +530,19 @@ log_entry_bad(const char *name, const void *item, size_t len)
     return NULL;
 }
 
+/* The cap and ttl every log append takes, and a backend that has logs. */
+static int
+log_limits_check(crumb_store *st, size_t cap, int64_t ttl_seconds)
+{
+    if (cap == 0 || cap > CRUMB_STORE_LOG_CAP_MAX)
+        return bad_arg(st, "log cap out of range");
+    if (ttl_seconds < 1)
+        return bad_arg(st, "a log needs a ttl");
+    if (!has_logs(st))
+        return CRUMB_EUNSUPPORTED;
+    return CRUMB_OK;
+}
+
 int
 crumb_store_log_append(crumb_store *st, const char *name, const void *item,
                        size_t len, size_t cap, int64_t ttl_seconds,
@@ -540,12 +553,9 @@ crumb_store_log_append(crumb_store *st, const char *name, const void *item,
     const char *bad = log_entry_bad(name, item, len);
     if (bad)
         return bad_arg(st, bad);
-    if (cap == 0 || cap > CRUMB_STORE_LOG_CAP_MAX)
-        return bad_arg(st, "log cap out of range");
-    if (ttl_seconds < 1)
-        return bad_arg(st, "a log needs a ttl");
-    if (!has_logs(st))
-        return CRUMB_EUNSUPPORTED;
+    int rc = log_limits_check(st, cap, ttl_seconds);
+    if (rc != CRUMB_OK)
+        return rc;
     return st->ops->log_append(st, name, item, len, cap, ttl_seconds, now);
 }
 
@@ -566,13 +576,9 @@ crumb_store_log_append_many(crumb_store *st,
         if (bad)
             return bad_arg(st, bad);
     }
-    if (cap == 0 || cap > CRUMB_STORE_LOG_CAP_MAX)
-        return bad_arg(st, "log cap out of range");
-    if (ttl_seconds < 1)
-        return bad_arg(st, "a log needs a ttl");
-    if (!has_logs(st))
-        return CRUMB_EUNSUPPORTED;
-    int rc = CRUMB_OK;
+    int rc = log_limits_check(st, cap, ttl_seconds);
+    if (rc != CRUMB_OK)
+        return rc;
     /* A version 3 table ends before log_append_many. */
     if (st->ops->version >= 4 && st->ops->log_append_many) {
         rc = st->ops->log_append_many(st, entries, n, cap, ttl_seconds,

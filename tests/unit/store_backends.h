@@ -8,6 +8,7 @@
 #include <crumb/error.h>
 #include <crumb/store.h>
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,48 @@ mkrec(crumb_store_record *r, const char *text, const char *user,
     snprintf(r->user, sizeof(r->user), "%s", user);
     snprintf(r->addr, sizeof(r->addr), "192.0.2.7");
     snprintf(r->agent, sizeof(r->agent), "test-agent/1.0");
+}
+
+/*
+ * Adds one to the decimal counter in record @key (absent: 0) with a
+ * compare-and-set save at the loaded version, for @user; loads again on
+ * a conflict, yielding in between load and save so that threads meet.
+ * Returns how many conflicts it took.
+ */
+static inline long
+cas_increment(crumb_store *st, const unsigned char *key, const char *user)
+{
+    for (long conflicts = 0;; conflicts++) {
+        crumb_store_record r;
+        long value = 0;
+        int64_t version = 0;
+        int rc = crumb_store_load(st, key, T0, &r);
+        if (rc == CRUMB_OK) {
+            char buf[32];
+            CHECK(r.len < sizeof(buf));
+            memcpy(buf, r.data, r.len);
+            buf[r.len] = '\0';
+            value = atol(buf);
+            version = r.version;
+            crumb_store_record_cleanup(&r);
+        } else if (rc != CRUMB_ENOTFOUND) {
+            T_FAIL_("load: %s: %s", crumb_errname(rc),
+                    crumb_store_errmsg(st));
+        }
+        sched_yield(); /* let the others in between load and save */
+        char text[32];
+        snprintf(text, sizeof(text), "%ld", value + 1);
+        crumb_store_record w;
+        mkrec(&w, text, user, T0, T0 + 3600);
+        rc = crumb_store_save(st, key, &w, version, T0);
+        if (rc == CRUMB_OK) {
+            CHECK_INT(w.version, ==, version + 1);
+            return conflicts;
+        }
+        if (rc != CRUMB_ECONFLICT)
+            T_FAIL_("save: %s: %s", crumb_errname(rc),
+                    crumb_store_errmsg(st));
+    }
 }
 
 typedef void (*test_fn)(void);

@@ -648,38 +648,8 @@ cas_worker(void *arg)
     unsigned char key[32];
     mkkey(key, 80);
     long conflicts = 0;
-    for (int i = 0; i < CAS_ROUNDS; i++) {
-        for (;;) {
-            crumb_store_record r;
-            long value = 0;
-            int64_t version = 0;
-            int rc = crumb_store_load(st, key, T0, &r);
-            if (rc == CRUMB_OK) {
-                char buf[32];
-                CHECK(r.len < sizeof(buf));
-                memcpy(buf, r.data, r.len);
-                buf[r.len] = '\0';
-                value = atol(buf);
-                version = r.version;
-                crumb_store_record_cleanup(&r);
-            } else if (rc != CRUMB_ENOTFOUND) {
-                T_FAIL_("load: %s: %s", crumb_errname(rc),
-                        crumb_store_errmsg(st));
-            }
-            sched_yield(); /* let the others in between load and save */
-            char text[32];
-            snprintf(text, sizeof(text), "%ld", value + 1);
-            crumb_store_record w;
-            mkrec(&w, text, "cas", T0, T0 + 3600);
-            rc = crumb_store_save(st, key, &w, version, T0);
-            if (rc == CRUMB_OK)
-                break;
-            if (rc != CRUMB_ECONFLICT)
-                T_FAIL_("save: %s: %s", crumb_errname(rc),
-                        crumb_store_errmsg(st));
-            conflicts++;
-        }
-    }
+    for (int i = 0; i < CAS_ROUNDS; i++)
+        conflicts += cas_increment(st, key, "cas");
     if (!g_shared)
         crumb_store_close(st);
     return (void *)conflicts;

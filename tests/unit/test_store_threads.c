@@ -18,43 +18,13 @@
 
 static crumb_store *g_shared; /* memory: one handle for all threads */
 
-/* Load, add one, save at the loaded version; again on a conflict. */
+/* One more in record @n, for a user that depends on @n. */
 static long
 increment(crumb_store *st, int n)
 {
     unsigned char key[32];
     mkkey(key, n);
-    for (long conflicts = 0;; conflicts++) {
-        crumb_store_record r;
-        long value = 0;
-        int64_t version = 0;
-        int rc = crumb_store_load(st, key, T0, &r);
-        if (rc == CRUMB_OK) {
-            char buf[32];
-            CHECK(r.len < sizeof(buf));
-            memcpy(buf, r.data, r.len);
-            buf[r.len] = '\0';
-            value = atol(buf);
-            version = r.version;
-            crumb_store_record_cleanup(&r);
-        } else if (rc != CRUMB_ENOTFOUND) {
-            T_FAIL_("load: %s: %s", crumb_errname(rc),
-                    crumb_store_errmsg(st));
-        }
-        char text[32];
-        snprintf(text, sizeof(text), "%ld", value + 1);
-        crumb_store_record w;
-        mkrec(&w, text, n % 2 ? "odd" : "", T0, T0 + 3600);
-        rc = crumb_store_save(st, key, &w, version, T0);
-        if (rc == CRUMB_OK) {
-            CHECK_INT(w.version, ==, version + 1);
-            return conflicts;
-        }
-        if (rc != CRUMB_ECONFLICT)
-            T_FAIL_("save: %s: %s", crumb_errname(rc),
-                    crumb_store_errmsg(st));
-        sched_yield();
-    }
+    return cas_increment(st, key, n % 2 ? "odd" : "");
 }
 
 static void *
