@@ -755,6 +755,22 @@ def t_config(tmp):
     check("production short key refuses to start",
           s.port is None and rc != 0 and "at least" in err, err)
 
+    d = os.path.join(tmp, "compress")
+    os.mkdir(d)
+    s = Server(d, env={"CRUMB_COOKIE_COMPRESSION": "gzip"})
+    rc = s.stop()
+    err = s.stderr()
+    check("unknown CRUMB_COOKIE_COMPRESSION refuses to start",
+          s.port is None and rc != 0 and "CRUMB_COOKIE_COMPRESSION" in err,
+          err)
+    s = Server(d, env={"CRUMB_COOKIE_COMPRESSION": "flask",
+                       "CRUMB_STORE": "cookie"})
+    c = Client(s.port)
+    c.get("/visits")
+    check("CRUMB_COOKIE_COMPRESSION=flask sessions count",
+          visits_of(c.get("/visits")) == 2)
+    s.stop()
+
     d = os.path.join(tmp, "dev")
     os.mkdir(d)
     s = Server(d)
