@@ -21,6 +21,16 @@ void cli_error(const char *verb, const char *fmt, ...)
  * *out is malloc'd. */
 int cli_key_parse(const char *arg, int hex, unsigned char **out, size_t *len);
 
+/*
+ * Whether the crumb command can reach the session store @uri (else says
+ * why as VERB and returns the exit status): one is given (--store or
+ * CRUMB_STORE), it is not "cookie" (@cookie_why says what that means for
+ * VERB) nor "memory:" (inside one process), and an sqlite: file exists
+ * (status 1); usage errors are status 2. Returns 0 to go on.
+ */
+int cli_store_reachable(const char *verb, const char *uri,
+                        const char *cookie_why);
+
 /* Parses a decimal int64 strictly; returns 0 or -1. */
 int cli_parse_i64(const char *s, long long *out);
 

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <crumb/crumb.h>
 
@@ -105,29 +104,10 @@ parse_opts(int argc, char **argv, struct an_opts *o)
 static crumb_store *
 open_store(const char *uri, int *status)
 {
-    *status = 2;
-    if (!uri || !*uri) {
-        cli_error("analytics", "no store: give --store URI or set "
-                               "CRUMB_STORE (sqlite:PATH or "
-                               "redis://HOST:PORT/DB)");
+    *status = cli_store_reachable("analytics", uri,
+                                  "with cookie sessions nothing is recorded");
+    if (*status != 0)
         return NULL;
-    }
-    if (!strcmp(uri, "cookie")) {
-        cli_error("analytics", "the store is \"cookie\": with cookie "
-                               "sessions nothing is recorded");
-        return NULL;
-    }
-    if (!strncmp(uri, "memory:", 7)) {
-        cli_error("analytics", "a memory: store lives inside one process; "
-                               "the crumb command cannot reach it");
-        return NULL;
-    }
-    struct stat sb;
-    if (!strncmp(uri, "sqlite:", 7) && stat(uri + 7, &sb) != 0) {
-        cli_error("analytics", "no session store at %s", uri + 7);
-        *status = 1;
-        return NULL;
-    }
     char err[256] = "";
     crumb_store_options so;
     crumb_store_options_init(&so);

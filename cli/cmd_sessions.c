@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <crumb/crumb.h>
 
@@ -109,31 +108,12 @@ parse_opts(const char *help, int argc, char **argv, struct sess_opts *o)
 static crumb_iface *
 open_iface(const char *uri, int *status)
 {
-    *status = 2;
-    if (!uri || !*uri) {
-        cli_error("sessions", "no store: give --store URI or set "
-                              "CRUMB_STORE (sqlite:PATH or "
-                              "redis://HOST:PORT/DB)");
+    *status = cli_store_reachable(
+        "sessions", uri,
+        "such sessions live in the browsers' cookies, there is nothing "
+        "stored to list or revoke (rotate the secret key to end them all)");
+    if (*status != 0)
         return NULL;
-    }
-    if (!strcmp(uri, "cookie")) {
-        cli_error("sessions", "the store is \"cookie\": such sessions live "
-                              "in the browsers' cookies, there is nothing "
-                              "stored to list or revoke (rotate the secret "
-                              "key to end them all)");
-        return NULL;
-    }
-    if (!strncmp(uri, "memory:", 7)) {
-        cli_error("sessions", "a memory: store lives inside one process; "
-                              "the crumb command cannot reach it");
-        return NULL;
-    }
-    struct stat sb;
-    if (!strncmp(uri, "sqlite:", 7) && stat(uri + 7, &sb) != 0) {
-        cli_error("sessions", "no session store at %s", uri + 7);
-        *status = 1;
-        return NULL;
-    }
     crumb_config cfg;
     crumb_config_init(&cfg);
     cfg.store_uri = uri;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <errno.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include <crumb/crumb.h>
 
@@ -83,6 +84,31 @@ cli_key_parse(const char *arg, int hex, unsigned char **out, size_t *len)
         (*out)[i] = (unsigned char)(hi << 4 | lo);
     }
     *len = n / 2;
+    return 0;
+}
+
+int
+cli_store_reachable(const char *verb, const char *uri, const char *cookie_why)
+{
+    if (!uri || !*uri) {
+        cli_error(verb, "no store: give --store URI or set CRUMB_STORE "
+                        "(sqlite:PATH or redis://HOST:PORT/DB)");
+        return 2;
+    }
+    if (!strcmp(uri, "cookie")) {
+        cli_error(verb, "the store is \"cookie\": %s", cookie_why);
+        return 2;
+    }
+    if (!strncmp(uri, "memory:", 7)) {
+        cli_error(verb, "a memory: store lives inside one process; the "
+                        "crumb command cannot reach it");
+        return 2;
+    }
+    struct stat sb;
+    if (!strncmp(uri, "sqlite:", 7) && stat(uri + 7, &sb) != 0) {
+        cli_error(verb, "no session store at %s", uri + 7);
+        return 1;
+    }
     return 0;
 }
 
