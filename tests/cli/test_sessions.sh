@@ -66,6 +66,14 @@ expect "missing sqlite file" 1 "no session store" \
     $CRUMB sessions list --store "sqlite:$TMP/none.db"
 [ -e "$TMP/none.db" ] && bad "missing file not created" "it was" ||
     ok "missing file not created"
+# crumb analytics reaches stores through the same check.
+expect "analytics: no store" 2 "no store" env -u CRUMB_STORE $CRUMB analytics
+expect "analytics: cookie store" 2 "nothing is recorded" \
+    $CRUMB analytics --store cookie
+expect "analytics: memory store refused" 2 "memory:" \
+    $CRUMB analytics --store memory:
+expect "analytics: missing sqlite file" 1 "no session store" \
+    $CRUMB analytics --store "sqlite:$TMP/none.db"
 expect "revoke wants one target" 2 "not both" \
     $CRUMB sessions revoke --store "sqlite:$TMP/none.db"
 
