@@ -1,5 +1,7 @@
 /* redis_conn.c - connecting to Redis with timeouts, behind the breaker. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <crumb/error.h>
 
@@ -69,4 +71,94 @@ crumb__redis_ensure(crumb__redis_conn *r, char *why, size_t size)
         }
     }
     return CRUMB_OK;
+}
+
+/* A timeout in milliseconds from the query, 1 to 3600000. */
+static int
+parse_ms(const char *v, size_t vl, struct timeval *tv)
+{
+    char buf[16], *end;
+    if (vl == 0 || vl >= sizeof buf)
+        return 0;
+    memcpy(buf, v, vl);
+    buf[vl] = '\0';
+    long ms = strtol(buf, &end, 10);
+    if (*end || ms <= 0 || ms > 3600000)
+        return 0;
+    tv->tv_sec = ms / 1000;
+    tv->tv_usec = (ms % 1000) * 1000;
+    return 1;
+}
+
+int
+crumb__redis_parse_uri(const char *uri, crumb__redis_conn *r, char *prefix,
+                       size_t prefix_max, char *why, size_t size)
+{
+    const char *p = uri + strlen("redis://");
+    size_t hl = strcspn(p, ":/?");
+    /* No user info: "user@host" is not a host name. */
+    if (hl == 0 || hl >= sizeof r->host || memchr(p, '@', hl)) {
+        snprintf(why, size, "bad host");
+        return CRUMB_EINVAL;
+    }
+    memcpy(r->host, p, hl);
+    r->host[hl] = '\0';
+    p += hl;
+    r->port = 6379;
+    if (*p == ':') {
+        char *end;
+        long port = strtol(p + 1, &end, 10);
+        if (end == p + 1 || port < 1 || port > 65535) {
+            snprintf(why, size, "bad port");
+            return CRUMB_EINVAL;
+        }
+        r->port = (int)port;
+        p = end;
+    }
+    if (*p == '/') {
+        p++;
+        if (*p >= '0' && *p <= '9') {
+            char *end;
+            long db = strtol(p, &end, 10);
+            if (db > 1000000) {
+                snprintf(why, size, "bad database");
+                return CRUMB_EINVAL;
+            }
+            r->db = (int)db;
+            p = end;
+        }
+    }
+    if (*p == '?') {
+        p++;
+        while (*p) {
+            size_t n = strcspn(p, "&");
+            const char *eq = memchr(p, '=', n);
+            if (!eq)
+                goto bad;
+            size_t kl = (size_t)(eq - p), vl = n - kl - 1;
+            const char *v = eq + 1;
+            if (kl == 6 && !strncmp(p, "prefix", 6) && vl > 0 &&
+                vl <= prefix_max) {
+                memcpy(prefix, v, vl);
+                prefix[vl] = '\0';
+            } else if (kl == 18 && !strncmp(p, "connect_timeout_ms", 18)) {
+                if (!parse_ms(v, vl, &r->connect_tv))
+                    goto bad;
+            } else if (kl == 10 && !strncmp(p, "timeout_ms", 10)) {
+                if (!parse_ms(v, vl, &r->cmd_tv))
+                    goto bad;
+            } else {
+                goto bad;
+            }
+            p += n;
+            if (*p == '&')
+                p++;
+        }
+    } else if (*p) {
+        goto bad;
+    }
+    return CRUMB_OK;
+bad:
+    snprintf(why, size, "unknown or bad parameter near \"%.40s\"", p);
+    return CRUMB_EINVAL;
 }

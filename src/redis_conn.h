@@ -23,6 +23,15 @@ typedef struct crumb__redis_conn {
  * (SELECT refused), with why in @why.
  */
 int crumb__redis_ensure(crumb__redis_conn *r, char *why, size_t size);
+/*
+ * Reads redis://HOST[:PORT][/DB][?prefix=P&connect_timeout_ms=N&
+ * timeout_ms=N] into @r (host, port, db; the timeouts only when given)
+ * and @prefix (@prefix_max bytes at most, only when given). Returns
+ * CRUMB_OK, or CRUMB_EINVAL with why in @why ("bad host", ...).
+ */
+int crumb__redis_parse_uri(const char *uri, crumb__redis_conn *r,
+                           char *prefix, size_t prefix_max, char *why,
+                           size_t size);
 /* A transport failure: tell the breaker, drop the connection. */
 void crumb__redis_fail(crumb__redis_conn *r);
 /* Drop the connection; the next crumb__redis_ensure() reconnects. */

@@ -392,92 +392,15 @@ ru_list(crumb_users *u, crumb_user **out, size_t *n)
     return CRUMB_OK;
 }
 
-/* A timeout in milliseconds from the query, 1 to 3600000. */
-static int
-parse_ms(const char *v, size_t vl, struct timeval *tv)
-{
-    char buf[16], *end;
-    if (vl == 0 || vl >= sizeof buf)
-        return 0;
-    memcpy(buf, v, vl);
-    buf[vl] = '\0';
-    long ms = strtol(buf, &end, 10);
-    if (*end || ms <= 0 || ms > 3600000)
-        return 0;
-    tv->tv_sec = ms / 1000;
-    tv->tv_usec = (ms % 1000) * 1000;
-    return 1;
-}
-
 static int
 parse_uri(crumb_users *u, ruser *r, const char *uri)
 {
-    const char *p = uri + strlen("redis://");
-    size_t hl = strcspn(p, ":/?");
-    if (hl == 0 || hl >= sizeof r->conn.host || memchr(p, '@', hl)) {
-        crumb__users_set_errmsg(u, "redis URI", "bad host");
-        return CRUMB_EINVAL;
-    }
-    memcpy(r->conn.host, p, hl);
-    r->conn.host[hl] = '\0';
-    p += hl;
-    r->conn.port = 6379;
-    if (*p == ':') {
-        char *end;
-        long port = strtol(p + 1, &end, 10);
-        if (end == p + 1 || port < 1 || port > 65535) {
-            crumb__users_set_errmsg(u, "redis URI", "bad port");
-            return CRUMB_EINVAL;
-        }
-        r->conn.port = (int)port;
-        p = end;
-    }
-    if (*p == '/') {
-        p++;
-        if (*p >= '0' && *p <= '9') {
-            char *end;
-            long db = strtol(p, &end, 10);
-            if (db > 1000000) {
-                crumb__users_set_errmsg(u, "redis URI", "bad database");
-                return CRUMB_EINVAL;
-            }
-            r->conn.db = (int)db;
-            p = end;
-        }
-    }
-    if (*p == '?') {
-        p++;
-        while (*p) {
-            size_t n = strcspn(p, "&");
-            const char *eq = memchr(p, '=', n);
-            if (!eq)
-                goto bad;
-            size_t kl = (size_t)(eq - p), vl = n - kl - 1;
-            const char *v = eq + 1;
-            if (kl == 6 && !strncmp(p, "prefix", 6) && vl > 0 &&
-                vl <= PREFIX_MAX) {
-                memcpy(r->prefix, v, vl);
-                r->prefix[vl] = '\0';
-            } else if (kl == 18 && !strncmp(p, "connect_timeout_ms", 18)) {
-                if (!parse_ms(v, vl, &r->conn.connect_tv))
-                    goto bad;
-            } else if (kl == 10 && !strncmp(p, "timeout_ms", 10)) {
-                if (!parse_ms(v, vl, &r->conn.cmd_tv))
-                    goto bad;
-            } else {
-                goto bad;
-            }
-            p += n;
-            if (*p == '&')
-                p++;
-        }
-    } else if (*p) {
-        goto bad;
-    }
-    return CRUMB_OK;
-bad:
-    crumb__users_set_errmsg(u, "redis URI", "unknown or bad parameter");
-    return CRUMB_EINVAL;
+    char why[96];
+    int rc = crumb__redis_parse_uri(uri, &r->conn, r->prefix, PREFIX_MAX,
+                                    why, sizeof why);
+    if (rc != CRUMB_OK)
+        crumb__users_set_errmsg(u, "redis URI", why);
+    return rc;
 }
 
 static int

@@ -250,85 +250,12 @@ parse_meta(redisReply **f, crumb_store_record *rec)
 static int
 parse_uri(crumb_store *st, rstore *r, const char *uri)
 {
-    const char *p = uri + strlen("redis://");
-    size_t hl = strcspn(p, ":/?");
-    if (hl == 0 || hl >= sizeof(r->conn.host)) {
-        crumb_store_set_errmsg(st, "redis URI: bad host");
-        return CRUMB_EINVAL;
-    }
-    memcpy(r->conn.host, p, hl);
-    r->conn.host[hl] = '\0';
-    p += hl;
-    r->conn.port = 6379;
-    if (*p == ':') {
-        char *end;
-        long port = strtol(p + 1, &end, 10);
-        if (end == p + 1 || port < 1 || port > 65535) {
-            crumb_store_set_errmsg(st, "redis URI: bad port");
-            return CRUMB_EINVAL;
-        }
-        r->conn.port = (int)port;
-        p = end;
-    }
-    if (*p == '/') {
-        p++;
-        if (*p >= '0' && *p <= '9') {
-            char *end;
-            long db = strtol(p, &end, 10);
-            if (db > 1000000) {
-                crumb_store_set_errmsg(st, "redis URI: bad database");
-                return CRUMB_EINVAL;
-            }
-            r->conn.db = (int)db;
-            p = end;
-        }
-    }
-    if (*p == '?') {
-        p++;
-        while (*p) {
-            size_t n = strcspn(p, "&");
-            const char *eq = memchr(p, '=', n);
-            if (!eq) {
-                crumb_store_set_errmsg(st, "redis URI: bad parameter");
-                return CRUMB_EINVAL;
-            }
-            size_t kl = (size_t)(eq - p), vl = n - kl - 1;
-            const char *v = eq + 1;
-            if (kl == 6 && strncmp(p, "prefix", 6) == 0 && vl > 0 &&
-                vl <= PREFIX_MAX) {
-                memcpy(r->prefix, v, vl);
-                r->prefix[vl] = '\0';
-            } else if ((kl == 18 &&
-                        strncmp(p, "connect_timeout_ms", 18) == 0) ||
-                       (kl == 10 && strncmp(p, "timeout_ms", 10) == 0)) {
-                char buf[16];
-                char *end;
-                if (vl == 0 || vl >= sizeof(buf))
-                    goto bad;
-                memcpy(buf, v, vl);
-                buf[vl] = '\0';
-                long ms = strtol(buf, &end, 10);
-                if (*end || ms <= 0 || ms > 3600000)
-                    goto bad;
-                struct timeval *tv =
-                    kl == 10 ? &r->conn.cmd_tv : &r->conn.connect_tv;
-                tv->tv_sec = ms / 1000;
-                tv->tv_usec = (ms % 1000) * 1000;
-            } else {
-                goto bad;
-            }
-            p += n;
-            if (*p == '&')
-                p++;
-        }
-    } else if (*p) {
-        goto bad;
-    }
-    return CRUMB_OK;
-bad:
-    crumb_store_set_errmsg(st, "redis URI: unknown or bad parameter near "
-                               "\"%.40s\"", p);
-    return CRUMB_EINVAL;
+    char why[96];
+    int rc = crumb__redis_parse_uri(uri, &r->conn, r->prefix, PREFIX_MAX,
+                                    why, sizeof why);
+    if (rc != CRUMB_OK)
+        crumb_store_set_errmsg(st, "redis URI: %s", why);
+    return rc;
 }
 
 static void
