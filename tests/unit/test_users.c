@@ -556,6 +556,46 @@ TEST(two_handles)
     cleanup_backend();
 }
 
+/*
+ * @procs processes each add @names users to @uri at once: the same names
+ * in every process when @same (a CRUMB_EEXIST is then fine), else names
+ * of their own. Fails the test when a process fails.
+ */
+static void
+add_in_processes(const char *uri, int procs, int names, int same)
+{
+    pid_t pids[8];
+    CHECK(procs <= 8);
+    for (int i = 0; i < procs; i++) {
+        pids[i] = fork();
+        CHECK(pids[i] >= 0);
+        if (pids[i] == 0) {
+            crumb_users *db = NULL;
+            if (crumb_users_open(&db, uri) != CRUMB_OK)
+                _exit(10);
+            for (int j = 0; j < names; j++) {
+                char name[32];
+                if (same)
+                    snprintf(name, sizeof name, "racer%d", j);
+                else
+                    snprintf(name, sizeof name, "user%d_%d", i, j);
+                int rc = crumb_users_add(db, name, NULL, pbkdf2_hash, NULL,
+                                         NULL);
+                if (rc != CRUMB_OK && !(same && rc == CRUMB_EEXIST))
+                    _exit(11);
+            }
+            crumb_users_close(db);
+            _exit(0);
+        }
+    }
+    for (int i = 0; i < procs; i++) {
+        int status = 0;
+        CHECK(waitpid(pids[i], &status, 0) == pids[i]);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            T_FAIL_("process %d: status %d", i, status);
+    }
+}
+
 /* Several processes open a new file at once and write to it together;
  * busy_timeout and WAL make every write land. */
 TEST(processes_share_file)
@@ -564,31 +604,7 @@ TEST(processes_share_file)
     tmp_path("x");
     char p[256];
     snprintf(p, sizeof p, "%s", fresh_uri("users.db"));
-    pid_t pids[PROCS];
-    for (int i = 0; i < PROCS; i++) {
-        pids[i] = fork();
-        CHECK(pids[i] >= 0);
-        if (pids[i] == 0) {
-            crumb_users *db = NULL;
-            if (crumb_users_open(&db, p) != CRUMB_OK)
-                _exit(10);
-            for (int j = 0; j < EACH; j++) {
-                char name[32];
-                snprintf(name, sizeof name, "user%d_%d", i, j);
-                if (crumb_users_add(db, name, NULL, pbkdf2_hash, NULL, NULL) !=
-                    CRUMB_OK)
-                    _exit(11);
-            }
-            crumb_users_close(db);
-            _exit(0);
-        }
-    }
-    for (int i = 0; i < PROCS; i++) {
-        int status = 0;
-        CHECK(waitpid(pids[i], &status, 0) == pids[i]);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            T_FAIL_("writer %d: status %d", i, status);
-    }
+    add_in_processes(p, PROCS, EACH, 0);
     crumb_users *db = open_ok(p);
     crumb_user *all = NULL;
     size_t n = 0;
@@ -608,32 +624,7 @@ TEST(register_race)
     char p[256];
     snprintf(p, sizeof p, "%s", fresh_uri("race.db"));
     crumb_users_close(open_ok(p));
-    pid_t pids[PROCS];
-    for (int i = 0; i < PROCS; i++) {
-        pids[i] = fork();
-        CHECK(pids[i] >= 0);
-        if (pids[i] == 0) {
-            crumb_users *db = NULL;
-            if (crumb_users_open(&db, p) != CRUMB_OK)
-                _exit(10);
-            for (int j = 0; j < NAMES; j++) {
-                char name[32];
-                snprintf(name, sizeof name, "racer%d", j);
-                int rc = crumb_users_add(db, name, NULL, pbkdf2_hash, NULL,
-                                         NULL);
-                if (rc != CRUMB_OK && rc != CRUMB_EEXIST)
-                    _exit(11);
-            }
-            crumb_users_close(db);
-            _exit(0);
-        }
-    }
-    for (int i = 0; i < PROCS; i++) {
-        int status = 0;
-        CHECK(waitpid(pids[i], &status, 0) == pids[i]);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            T_FAIL_("racer %d: status %d", i, status);
-    }
+    add_in_processes(p, PROCS, NAMES, 1);
     crumb_users *db = open_ok(p);
     crumb_user *all = NULL;
     size_t n = 0;
