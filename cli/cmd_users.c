@@ -157,6 +157,25 @@ check_name(const char *name)
     return -1;
 }
 
+/*
+ * What add, passwd, del and role start with: their options and @nargs
+ * operands (the first a user name, checked), then the database. Returns
+ * -1 with *db open (the caller closes it), or the exit status.
+ */
+static int
+verb_begin(const char *help, int argc, char **argv, int nargs, int create,
+           struct users_opts *o, crumb_users **db)
+{
+    int p = parse_opts(help, argc, argv, nargs, o);
+    if (p != 0)
+        return p > 0 ? 0 : 2;
+    if (check_name(argv[optind]) != 0)
+        return 1;
+    *db = open_users(o->uri, create);
+    return *db ? -1 : 1;
+}
+
+
 static void
 wipe(char *p, size_t n)
 {
@@ -281,15 +300,11 @@ static int
 users_add(int argc, char **argv)
 {
     struct users_opts o = {0};
-    int p = parse_opts(add_help, argc, argv, 1, &o);
-    if (p != 0)
-        return p > 0 ? 0 : 2;
+    crumb_users *db = NULL;
+    int begun = verb_begin(add_help, argc, argv, 1, 1, &o, &db);
+    if (begun >= 0)
+        return begun;
     const char *name = argv[optind];
-    if (check_name(name) != 0)
-        return 1;
-    crumb_users *db = open_users(o.uri, 1);
-    if (!db)
-        return 1;
     crumb_user u;
     int status = 1;
     char pw[PASSWORD_MAX + 2];
@@ -325,15 +340,11 @@ static int
 users_passwd(int argc, char **argv)
 {
     struct users_opts o = {0};
-    int p = parse_opts(passwd_help, argc, argv, 1, &o);
-    if (p != 0)
-        return p > 0 ? 0 : 2;
+    crumb_users *db = NULL;
+    int begun = verb_begin(passwd_help, argc, argv, 1, 0, &o, &db);
+    if (begun >= 0)
+        return begun;
     const char *name = argv[optind];
-    if (check_name(name) != 0)
-        return 1;
-    crumb_users *db = open_users(o.uri, 0);
-    if (!db)
-        return 1;
     crumb_user u;
     int status = 1;
     char pw[PASSWORD_MAX + 2];
@@ -368,15 +379,11 @@ static int
 users_del(int argc, char **argv)
 {
     struct users_opts o = {0};
-    int p = parse_opts(del_help, argc, argv, 1, &o);
-    if (p != 0)
-        return p > 0 ? 0 : 2;
+    crumb_users *db = NULL;
+    int begun = verb_begin(del_help, argc, argv, 1, 0, &o, &db);
+    if (begun >= 0)
+        return begun;
     const char *name = argv[optind];
-    if (check_name(name) != 0)
-        return 1;
-    crumb_users *db = open_users(o.uri, 0);
-    if (!db)
-        return 1;
     int status = 1;
     int rc = crumb_users_delete(db, name);
     if (rc == CRUMB_ENOTFOUND)
@@ -396,15 +403,11 @@ static int
 users_role(int argc, char **argv)
 {
     struct users_opts o = {0};
-    int p = parse_opts(role_help, argc, argv, 2, &o);
-    if (p != 0)
-        return p > 0 ? 0 : 2;
+    crumb_users *db = NULL;
+    int begun = verb_begin(role_help, argc, argv, 2, 0, &o, &db);
+    if (begun >= 0)
+        return begun;
     const char *name = argv[optind], *roles = argv[optind + 1];
-    if (check_name(name) != 0)
-        return 1;
-    crumb_users *db = open_users(o.uri, 0);
-    if (!db)
-        return 1;
     int status = 1;
     int rc = crumb_users_set_roles(db, name, roles);
     if (rc == CRUMB_ENOTFOUND) {
