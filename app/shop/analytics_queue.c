@@ -10,6 +10,7 @@
 #include <crumb/iface.h>
 
 #include "shop.h"
+#include "worker.h"
 
 /*
  * A request only copies its event (session handle, kind, template, time)
@@ -42,15 +43,13 @@ typedef struct event {
     char tpl[CRUMB_ANALYTICS_TEMPLATE_MAX + 1]; /* "" for the logins */
 } event;
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER; /* the writer */
+static shop_worker w = SHOP_WORKER_INIT;
 static pthread_cond_t idle = PTHREAD_COND_INITIALIZER; /* the flushers */
 static event ring[QUEUE_CAP];
 static size_t head, len;
 static uint64_t queued, done, dropped, failed;
-static int running, stopping, flushers;
+static int flushers;
 static crumb_iface *queue_iface;
-static pthread_t writer;
 
 /* Writes @n events with one crumb_analytics_record_many() (one
  * transaction, or one pipelined round trip): per event, the store's
@@ -90,22 +89,17 @@ writer_main(void *arg)
 {
     static event batch[BATCH]; /* only this thread touches it */
     (void)arg;
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&w.lock);
     for (;;) {
-        while (len == 0 && !stopping)
-            pthread_cond_wait(&wake, &lock);
+        while (len == 0 && !w.stopping)
+            pthread_cond_wait(&w.wake, &w.lock);
         if (len == 0)
             break; /* stopping, and everything is written */
-        if (len < BATCH && !stopping && !flushers) {
+        if (len < BATCH && !w.stopping && !flushers) {
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += LINGER_MS * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            while (len < BATCH && !stopping && !flushers &&
-                   pthread_cond_timedwait(&wake, &lock, &until) == 0)
+            shop_deadline_ms(&until, LINGER_MS);
+            while (len < BATCH && !w.stopping && !flushers &&
+                   pthread_cond_timedwait(&w.wake, &w.lock, &until) == 0)
                 ;
         }
         size_t n = 0;
@@ -114,13 +108,13 @@ writer_main(void *arg)
             head = (head + 1) % QUEUE_CAP;
             len--;
         }
-        pthread_mutex_unlock(&lock);
+        pthread_mutex_unlock(&w.lock);
         write_batch(batch, n);
-        pthread_mutex_lock(&lock);
+        pthread_mutex_lock(&w.lock);
         done += n;
         pthread_cond_broadcast(&idle);
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&w.lock);
     return NULL;
 }
 
@@ -130,24 +124,15 @@ shop_analytics_start(crumb_iface *iface)
     if (!crumb_iface_server_side(iface))
         return CRUMB_OK; /* cookie sessions: nothing is recorded */
     queue_iface = iface;
-    stopping = 0;
-    if (pthread_create(&writer, NULL, writer_main, NULL) != 0)
-        return CRUMB_ENOMEM;
-    running = 1;
-    return CRUMB_OK;
+    return shop_worker_start(&w, writer_main) == 0 ? CRUMB_OK : CRUMB_ENOMEM;
 }
 
 void
 shop_analytics_stop(void)
 {
-    if (!running)
+    if (!w.running)
         return;
-    pthread_mutex_lock(&lock);
-    stopping = 1;
-    pthread_cond_signal(&wake);
-    pthread_mutex_unlock(&lock);
-    pthread_join(writer, NULL);
-    running = 0;
+    shop_worker_stop(&w);
     if (dropped || failed)
         fprintf(stderr,
                 "crumb-shop: analytics: %llu events dropped (queue full), "
@@ -159,10 +144,10 @@ void
 shop_analytics_enqueue(const char *handle, int kind, const char *tpl,
                        int64_t at)
 {
-    if (!running || strlen(handle) >= sizeof ring[0].handle ||
+    if (!w.running || strlen(handle) >= sizeof ring[0].handle ||
         (tpl && strlen(tpl) >= sizeof ring[0].tpl))
         return;
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&w.lock);
     if (len == QUEUE_CAP) { /* full: the oldest event goes */
         head = (head + 1) % QUEUE_CAP;
         len--;
@@ -177,19 +162,19 @@ shop_analytics_enqueue(const char *handle, int kind, const char *tpl,
     len++;
     queued++;
     if (len == 1 || len >= BATCH) /* it sleeps, or lingers for a batch */
-        pthread_cond_signal(&wake);
-    pthread_mutex_unlock(&lock);
+        pthread_cond_signal(&w.wake);
+    pthread_mutex_unlock(&w.lock);
 }
 
 void
 shop_analytics_flush(void)
 {
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&w.lock);
     uint64_t target = queued;
     flushers++;
-    pthread_cond_signal(&wake); /* no lingering: someone waits */
-    while (running && done < target)
-        pthread_cond_wait(&idle, &lock);
+    pthread_cond_signal(&w.wake); /* no lingering: someone waits */
+    while (w.running && done < target)
+        pthread_cond_wait(&idle, &w.lock);
     flushers--;
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&w.lock);
 }

@@ -11,11 +11,9 @@
 #include <crumb/iface.h>
 
 #include "shop.h"
+#include "worker.h"
 
-static pthread_t sweeper;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static int running, stopping;
+static shop_worker w = SHOP_WORKER_INIT;
 static crumb_iface *sweep_iface;
 static int64_t sweep_every;
 
@@ -23,17 +21,16 @@ static void *
 sweep_main(void *arg)
 {
     (void)arg;
-    pthread_mutex_lock(&lock);
-    while (!stopping) {
+    pthread_mutex_lock(&w.lock);
+    while (!w.stopping) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += sweep_every;
-        while (!stopping &&
-               pthread_cond_timedwait(&wake, &lock, &until) != ETIMEDOUT)
+        shop_deadline_ms(&until, (long long)sweep_every * 1000);
+        while (!w.stopping &&
+               pthread_cond_timedwait(&w.wake, &w.lock, &until) != ETIMEDOUT)
             ;
-        if (stopping)
+        if (w.stopping)
             break;
-        pthread_mutex_unlock(&lock);
+        pthread_mutex_unlock(&w.lock);
         size_t removed = 0;
         int rc = crumb_iface_gc(sweep_iface, &removed);
         if (rc != CRUMB_OK)
@@ -42,9 +39,9 @@ sweep_main(void *arg)
         else if (removed)
             fprintf(stderr, "crumb-shop: session sweep removed %zu\n",
                     removed);
-        pthread_mutex_lock(&lock);
+        pthread_mutex_lock(&w.lock);
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&w.lock);
     return NULL;
 }
 
@@ -55,22 +52,11 @@ shop_sweep_start(crumb_iface *iface, int64_t every)
         return CRUMB_OK;
     sweep_iface = iface;
     sweep_every = every;
-    stopping = 0;
-    if (pthread_create(&sweeper, NULL, sweep_main, NULL) != 0)
-        return CRUMB_ENOMEM;
-    running = 1;
-    return CRUMB_OK;
+    return shop_worker_start(&w, sweep_main) == 0 ? CRUMB_OK : CRUMB_ENOMEM;
 }
 
 void
 shop_sweep_stop(void)
 {
-    if (!running)
-        return;
-    pthread_mutex_lock(&lock);
-    stopping = 1;
-    pthread_cond_signal(&wake);
-    pthread_mutex_unlock(&lock);
-    pthread_join(sweeper, NULL);
-    running = 0;
+    shop_worker_stop(&w);
 }
