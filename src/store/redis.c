@@ -192,6 +192,15 @@ crumb__rd_int_reply(crumb_store *st, redisReply *rep, long long *out)
     return ok ? CRUMB_OK : CRUMB_ESTORE;
 }
 
+int
+crumb__rd_script_int(crumb_store *st, rstore *r, int id, args *a,
+                     long long *out)
+{
+    int rc;
+    redisReply *rep = crumb__rd_script(st, r, id, a, &rc);
+    return rep ? crumb__rd_int_reply(st, rep, out) : rc;
+}
+
 /* A decimal int64 as Redis returned it, strictly: no sign but '-', no
  * spaces, no trailing bytes. */
 int
@@ -396,12 +405,8 @@ rd_save(crumb_store *st, const unsigned char *key, crumb_store_record *rec,
     crumb__rd_arg_int(&a, rec->expires_at ? (rec->expires_at - now) * 1000 : 0);
     crumb__rd_arg_str(&a, hex);
     crumb__rd_arg_str(&a, up);
-    int rc;
-    redisReply *rep = crumb__rd_script(st, r, S_SAVE, &a, &rc);
-    if (!rep)
-        return rc;
     long long v;
-    rc = crumb__rd_int_reply(st, rep, &v);
+    int rc = crumb__rd_script_int(st, r, S_SAVE, &a, &v);
     if (rc != CRUMB_OK)
         return rc;
     return v == 1 ? CRUMB_OK : v == -2 ? CRUMB_ENOTFOUND : CRUMB_ECONFLICT;
@@ -419,12 +424,8 @@ rd_destroy(crumb_store *st, const unsigned char *key)
     crumb__rd_arg_str(&a, k);
     crumb__rd_arg_str(&a, hex);
     crumb__rd_arg_str(&a, up);
-    int rc;
-    redisReply *rep = crumb__rd_script(st, r, S_DESTROY, &a, &rc);
-    if (!rep)
-        return rc;
     long long n;
-    rc = crumb__rd_int_reply(st, rep, &n);
+    int rc = crumb__rd_script_int(st, r, S_DESTROY, &a, &n);
     return rc != CRUMB_OK ? rc : n ? CRUMB_OK : CRUMB_ENOTFOUND;
 }
 
@@ -444,12 +445,8 @@ rd_touch(crumb_store *st, const unsigned char *key, int64_t last_seen,
     crumb__rd_arg_int(&a, expires_at);
     crumb__rd_arg_int(&a, expires_at ? (expires_at - now) * 1000 : 0);
     crumb__rd_arg_str(&a, up);
-    int rc;
-    redisReply *rep = crumb__rd_script(st, r, S_TOUCH, &a, &rc);
-    if (!rep)
-        return rc;
     long long n;
-    rc = crumb__rd_int_reply(st, rep, &n);
+    int rc = crumb__rd_script_int(st, r, S_TOUCH, &a, &n);
     return rc != CRUMB_OK ? rc : n ? CRUMB_OK : CRUMB_ENOTFOUND;
 }
 

@@ -51,6 +51,10 @@ redisReply *crumb__rd_script(crumb_store *st, rstore *r, int id, args *a,
                              int *rc);
 void crumb__rd_script_args(args *a, int nkeys);
 int crumb__rd_int_reply(crumb_store *st, redisReply *rep, long long *out);
+/* Script @id with @a, its integer reply into *out: CRUMB_OK, or the
+ * failure of the call or of the reply's type. */
+int crumb__rd_script_int(crumb_store *st, rstore *r, int id, args *a,
+                         long long *out);
 int crumb__rd_parse_int(const redisReply *rep, int64_t *out);
 /* SCAN over PREFIX:kind:*: the pattern, and one step of the cursor. */
 size_t crumb__rd_scan_pattern(const rstore *r, char kind, char *pattern);

@@ -23,12 +23,8 @@ crumb__rd_incr_counter(crumb_store *st, const char *name, int64_t delta,
     crumb__rd_arg_int(&a, now);
     crumb__rd_arg_int(&a, window ? now + window : 0);
     crumb__rd_arg_int(&a, window * 1000);
-    int rc;
-    redisReply *rep = crumb__rd_script(st, r, S_COUNTER, &a, &rc);
-    if (!rep)
-        return rc;
     long long v;
-    rc = crumb__rd_int_reply(st, rep, &v);
+    int rc = crumb__rd_script_int(st, r, S_COUNTER, &a, &v);
     if (rc == CRUMB_OK)
         *value = v;
     return rc;
@@ -47,12 +43,8 @@ crumb__rd_kv_set(crumb_store *st, const char *name, const void *data, size_t len
     crumb__rd_arg_bytes(&a, data, len);
     crumb__rd_arg_int(&a, ttl ? now + ttl : 0);
     crumb__rd_arg_int(&a, ttl * 1000);
-    int rc;
-    redisReply *rep = crumb__rd_script(st, r, S_KV_SET, &a, &rc);
-    if (!rep)
-        return rc;
     long long v;
-    return crumb__rd_int_reply(st, rep, &v);
+    return crumb__rd_script_int(st, r, S_KV_SET, &a, &v);
 }
 
 int
@@ -142,12 +134,8 @@ crumb__rd_log_append(crumb_store *st, const char *name, const void *item,
     char k[RKEY_MAX];
     args a;
     log_args(r, &a, k, name, item, len, cap, ttl, now);
-    int rc;
-    redisReply *rep = crumb__rd_script(st, r, S_LOG_APPEND, &a, &rc);
-    if (!rep)
-        return rc;
     long long v;
-    return crumb__rd_int_reply(st, rep, &v);
+    return crumb__rd_script_int(st, r, S_LOG_APPEND, &a, &v);
 }
 
 /*
