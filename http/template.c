@@ -40,10 +40,13 @@ struct crumb_tpl_set {
     size_t n, cap;
 };
 
+/* An output buffer. It may start in storage the caller owns (on_heap 0:
+ * a render's stack area); it moves to the heap when that is too small. */
 typedef struct buf {
     char *p;
     size_t len, cap;
     int oom;
+    int on_heap;
 } buf;
 
 static void
@@ -55,13 +58,16 @@ buf_put(buf *b, const char *s, size_t len)
         size_t cap = b->cap ? b->cap : 4096; /* a whole page, mostly */
         while (cap < b->len + len + 1)
             cap *= 2;
-        char *p = realloc(b->p, cap);
+        char *p = b->on_heap || !b->p ? realloc(b->p, cap) : malloc(cap);
         if (!p) {
             b->oom = 1;
             return;
         }
+        if (!b->on_heap && b->p)
+            memcpy(p, b->p, b->len + 1);
         b->p = p;
         b->cap = cap;
+        b->on_heap = 1;
     }
     memcpy(b->p + b->len, s, len);
     b->len += len;
@@ -94,6 +100,7 @@ char *
 crumb_html_escape(const char *s)
 {
     buf b = {0};
+    b.on_heap = 1;
     buf_put(&b, "", 0);
     buf_escape(&b, s, strlen(s));
     if (b.oom) {
@@ -563,17 +570,33 @@ crumb_tpl_render(const crumb_tpl_set *set, const char *name,
     const tpl *t = set ? set_find(set, name) : NULL;
     if (!t)
         return CRUMB_ENOTFOUND;
+    /* Most pages are a few KiB: they are rendered here and copied once
+     * into an allocation of their size. A growing heap buffer costs a
+     * realloc per doubling, and its first malloc of 4 KiB is a "large"
+     * request for glibc, which then consolidates its fastbins first. */
+    char first[16384];
     render r;
     memset(&r, 0, sizeof(r));
     r.set = set;
-    buf_put(&r.out, "", 0);
+    r.out.p = first;
+    r.out.cap = sizeof(first);
+    first[0] = '\0';
     if (ctx)
         r.stack[r.depth++] = ctx;
     render_ops(&r, t, 0, t->n);
     if (r.rc == CRUMB_OK && r.out.oom)
         r.rc = CRUMB_ENOMEM;
+    if (r.rc == CRUMB_OK && !r.out.on_heap) {
+        char *p = malloc(r.out.len + 1);
+        if (p)
+            memcpy(p, first, r.out.len + 1);
+        else
+            r.rc = CRUMB_ENOMEM;
+        r.out.p = p;
+    }
     if (r.rc != CRUMB_OK) {
-        free(r.out.p);
+        if (r.out.on_heap)
+            free(r.out.p);
         return r.rc;
     }
     *out = r.out.p;

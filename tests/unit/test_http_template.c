@@ -221,6 +221,34 @@ TEST(test_render_budget)
     crumb_tpl_set_free(s);
 }
 
+/* Pages are rendered in a 16 KiB stack area first and move to the heap
+ * past it: outputs on both sides of that edge come out whole. */
+TEST(test_output_around_first_buffer)
+{
+    static const size_t sizes[] = {0, 1, 16382, 16383, 16384, 16385, 40000};
+    crumb_tpl_set *s = set_with("t", "[{{ v }}]{{{ v }}}");
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        size_t n = sizes[k];
+        char *v = malloc(n + 1);
+        CHECK(v);
+        for (size_t i = 0; i < n; i++)
+            v[i] = (char)('a' + i % 26);
+        v[n] = '\0';
+        json_t *ctx = json_pack("{s:s}", "v", v);
+        char *out = NULL;
+        size_t len = 0;
+        CHECK_RC(crumb_tpl_render(s, "t", ctx, &out, &len), CRUMB_OK);
+        CHECK_INT(len, ==, 2 * n + 2);
+        CHECK(out && out[len] == '\0' && out[0] == '[' && out[n + 1] == ']');
+        CHECK(out && memcmp(out + 1, v, n) == 0 &&
+              memcmp(out + n + 2, v, n) == 0);
+        free(out);
+        json_decref(ctx);
+        free(v);
+    }
+    crumb_tpl_set_free(s);
+}
+
 int
 main(void)
 {
@@ -235,5 +263,6 @@ main(void)
     RUN(test_html_escape);
     RUN(test_nul_byte_refused);
     RUN(test_render_budget);
+    RUN(test_output_around_first_buffer);
     return TEST_END();
 }
