@@ -3,6 +3,9 @@
 #   nginx-static    nginx (Debian) answering a fixed `return 200` (ceiling)
 #   mhd-hello       a bare libmicrohttpd server with crumb-shop's daemon
 #                   settings (bench/peers/mhd_hello.c): the library's ceiling
+#   mhd-page        the same server sending /visits's response as constants
+#                   (nine headers, same body size): the library's ceiling
+#                   for the response crumb must send
 #   crumb-healthz   crumb-shop /healthz (the HTTP layer, no session)
 #   crumb-cookie    crumb-shop /visits, CRUMB_STORE=cookie
 #   crumb-sqlite    crumb-shop /visits, CRUMB_STORE=sqlite:PATH
@@ -48,7 +51,7 @@ ROUNDS=${ROUNDS:-1}
 PERF_DIR=${PERF_DIR:-}
 PY=/usr/bin/python3
 SECRET=bench-secret-key-0123456789abcdef0123456789
-ALL="nginx-static mhd-hello crumb-healthz crumb-cookie crumb-sqlite \
+ALL="nginx-static mhd-hello mhd-page crumb-healthz crumb-cookie crumb-sqlite \
 crumb-sqlite-many crumb-redis crumb-redis-many flask-cookie flask-redis express-memory express-redis"
 ONLY=${ONLY:-$ALL}
 
@@ -230,16 +233,21 @@ CONF
         URL[nginx-static]="http://127.0.0.1:$port/"
 fi
 
-if wanted mhd-hello; then
-    port=$(free_port)
+if wanted mhd-hello || wanted mhd-page; then
     if cc -O2 -std=c11 -D_DEFAULT_SOURCE -o "$TMP/mhd_hello" \
         bench/peers/mhd_hello.c \
         $(pkg-config --cflags --libs libmicrohttpd) 2>"$TMP/mhd.cc"; then
-        start mhd-hello "$TMP/mhd_hello" "$port"
-        up mhd-hello "$last_pid" "$port" / &&
-            URL[mhd-hello]="http://127.0.0.1:$port/"
+        for t in mhd-hello mhd-page; do
+            wanted $t || continue
+            port=$(free_port)
+            start $t "$TMP/mhd_hello" "$port" "${t#mhd-}"
+            up $t "$last_pid" "$port" / &&
+                URL[$t]="http://127.0.0.1:$port/"
+        done
     else
-        na mhd-hello "does not compile: $(head -1 "$TMP/mhd.cc")"
+        for t in mhd-hello mhd-page; do
+            na $t "does not compile: $(head -1 "$TMP/mhd.cc")"
+        done
     fi
 fi
 
@@ -499,6 +507,14 @@ for t in crumb-sqlite crumb-sqlite-many crumb-redis crumb-redis-many; do
     target "$t" express-memory 20
     target "$t" express-redis 20
 done
+echo "the HTTP library alone (libmicrohttpd, crumb-shop's settings):"
+for t in mhd-hello mhd-page; do
+    wanted $t && printf '  %-17s / %-15s = %6s\n' $t nginx-static \
+        "$(ratio "$(rps_of $t)" "$(rps_of nginx-static)")"
+done
+wanted mhd-page && wanted crumb-cookie &&
+    printf '  %-17s / %-15s = %6s\n' crumb-cookie mhd-page \
+        "$(ratio "$(rps_of crumb-cookie)" "$(rps_of mhd-page)")"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" \
     "(other work on this machine skews absolute figures)"
 if [ -n "$PERF_DIR" ]; then
