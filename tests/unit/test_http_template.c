@@ -60,6 +60,13 @@ TEST(test_types)
     CHECK_STR(out, "-12 1.5 true false [] [] deep");
     free(out);
     crumb_tpl_set_free(s);
+    /* Integers are formatted by hand: the edges. */
+    s = set_with("t", "{{a}} {{b}} {{c}} {{d}}");
+    out = render(s, "t", "{\"a\": 0, \"b\": 9223372036854775807, "
+                         "\"c\": -9223372036854775808, \"d\": 1000}");
+    CHECK_STR(out, "0 9223372036854775807 -9223372036854775808 1000");
+    free(out);
+    crumb_tpl_set_free(s);
 }
 
 TEST(test_sections)
