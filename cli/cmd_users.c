@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <crumb/crumb.h>
@@ -56,16 +57,20 @@ static const char list_help[] =
     "with --json one JSON object per line.\n";
 
 static const char role_help[] =
-    "usage: crumb users role USERNAME ROLES [--users URI]\n"
+    "usage: crumb users role USERNAME ROLES [--users URI] [--store URI]\n"
     "\n"
     "Replaces the user's roles with ROLES, a comma-separated list such as\n"
-    "\"user,admin\". A session opened before keeps its old roles until the\n"
-    "user logs in again (revoke it to force that).\n";
+    "\"user,admin\". With the session store (--store URI, else the\n"
+    "environment's CRUMB_STORE: sqlite:PATH or redis://HOST:PORT/DB), the\n"
+    "user's open sessions take the new roles at their next page, each with\n"
+    "a new id. Without one (or with CRUMB_STORE=cookie), open sessions keep\n"
+    "the old roles until the user logs in again.\n";
 
-enum { OPT_USERS = 1000, OPT_ADMIN, OPT_STDIN, OPT_JSON };
+enum { OPT_USERS = 1000, OPT_ADMIN, OPT_STDIN, OPT_JSON, OPT_STORE };
 
 struct users_opts {
     const char *uri;
+    const char *store; /* role: the session store to tell */
     int admin, from_stdin, json;
 };
 
@@ -81,6 +86,7 @@ parse_opts(const char *help, int argc, char **argv, int nargs,
         {"admin", no_argument, NULL, OPT_ADMIN},
         {"password-stdin", no_argument, NULL, OPT_STDIN},
         {"json", no_argument, NULL, OPT_JSON},
+        {"store", required_argument, NULL, OPT_STORE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -99,6 +105,9 @@ parse_opts(const char *help, int argc, char **argv, int nargs,
             break;
         case OPT_JSON:
             o->json = 1;
+            break;
+        case OPT_STORE:
+            o->store = optarg;
             break;
         case 'h':
             fputs(help, stdout);
@@ -399,6 +408,42 @@ users_del(int argc, char **argv)
     return status;
 }
 
+/*
+ * Bumps the user's generation in the session store named by @uri, so
+ * that their open sessions reload their roles. 0 when told, 1 when the
+ * store could not be reached (after saying why), 2 when there is no
+ * store to tell (nothing said).
+ */
+static int
+tell_sessions(const char *uri, int64_t user_id)
+{
+    if (!uri || !*uri || !strcmp(uri, "cookie") || !strncmp(uri, "memory:", 7))
+        return 2;
+    if (cli_store_reachable("users", uri, "") != 0)
+        return 1;
+    crumb_store_options so;
+    crumb_store_options_init(&so);
+    char why[256] = "";
+    so.errbuf = why;
+    so.errbuf_size = sizeof(why);
+    crumb_store *st = NULL;
+    int rc = crumb_store_open(&st, uri, &so);
+    char id[32];
+    snprintf(id, sizeof(id), "%lld", (long long)user_id);
+    int64_t gen = 0;
+    if (rc == CRUMB_OK)
+        rc = crumb_store_user_generation(st, id, 1, (int64_t)time(NULL),
+                                         &gen);
+    crumb_store_close(st);
+    if (rc != CRUMB_OK) {
+        cli_error("users", "the roles are set, but the session store %s "
+                           "could not be told: %s%s%s",
+                  uri, crumb_strerror(rc), *why ? ": " : "", why);
+        return 1;
+    }
+    return 0;
+}
+
 static int
 users_role(int argc, char **argv)
 {
@@ -409,7 +454,10 @@ users_role(int argc, char **argv)
         return begun;
     const char *name = argv[optind], *roles = argv[optind + 1];
     int status = 1;
+    crumb_user u;
     int rc = crumb_users_set_roles(db, name, roles);
+    if (rc == CRUMB_OK)
+        rc = crumb_users_get(db, name, &u);
     if (rc == CRUMB_ENOTFOUND) {
         cli_error("users", "no user \"%s\"", name);
     } else if (rc == CRUMB_EINVAL) {
@@ -422,7 +470,20 @@ users_role(int argc, char **argv)
                   crumb_strerror(rc), crumb_users_errmsg(db));
     } else {
         printf("roles of %s: %s\n", name, roles);
-        status = 0;
+        const char *store = o.store ? o.store : getenv("CRUMB_STORE");
+        switch (tell_sessions(store, u.id)) {
+        case 0:
+            printf("open sessions of %s take them at their next page\n",
+                   name);
+            status = 0;
+            break;
+        case 2:
+            printf("open sessions of %s keep the old roles until the next "
+                   "login (no session store: --store or CRUMB_STORE)\n",
+                   name);
+            status = 0;
+            break;
+        }
     }
     crumb_users_close(db);
     return status;

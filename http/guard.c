@@ -264,7 +264,7 @@ crumb_http_store_release(crumb_http *h, crumb_store *st)
     crumb_iface_store_release(h->opt.iface, st);
 }
 
-/* A user's generation: the counter "user-gen:<id>", 0 until bumped.
+/* A user's generation (crumb_store_user_generation()), 0 until bumped.
  * CRUMB_EUNSUPPORTED when there is no store to keep it. */
 static int
 generation(crumb_http *h, const char *user, int64_t delta, int64_t now,
@@ -276,9 +276,7 @@ generation(crumb_http *h, const char *user, int64_t delta, int64_t now,
         return h->opt.iface && crumb_iface_server_side(h->opt.iface)
                    ? CRUMB_EUNAVAIL
                    : CRUMB_EUNSUPPORTED;
-    char name[CRUMB_STORE_NAME_MAX + 1];
-    snprintf(name, sizeof(name), "user-gen:%s", user);
-    int rc = crumb_store_incr_counter(st, name, delta, 0, now, gen);
+    int rc = crumb_store_user_generation(st, user, delta, now, gen);
     crumb_http_store_release(h, st);
     return rc;
 }

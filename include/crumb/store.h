@@ -340,6 +340,19 @@ int crumb_store_incr_counter(crumb_store *st, const char *name,
                              int64_t now, int64_t *value);
 
 /**
+ * crumb_store_user_generation - the generation of @user_id: a counter
+ * ("user-gen:<id>", 0 until bumped, never expires) that goes up when the
+ * user's roles change. Each logged-in session remembers the generation it
+ * was made under, and the HTTP layer's guards reload the roles (with a new
+ * session id) of a session whose generation is behind. @delta 0 reads it,
+ * 1 bumps it: what crumb_http_user_changed() and `crumb users role` do.
+ * Returns CRUMB_OK, CRUMB_EINVAL (empty or too long @user_id),
+ * CRUMB_EUNAVAIL, CRUMB_ESTORE.
+ */
+int crumb_store_user_generation(crumb_store *st, const char *user_id,
+                                int64_t delta, int64_t now, int64_t *gen);
+
+/**
  * crumb_store_kv_set - store @len bytes under @name for @ttl_seconds from
  * @now (0: forever), replacing any value. Separate namespace from counters.
  * Returns CRUMB_OK, CRUMB_EINVAL, CRUMB_ETOOBIG, CRUMB_EUNAVAIL,

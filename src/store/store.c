@@ -463,6 +463,19 @@ crumb_store_incr_counter(crumb_store *st, const char *name, int64_t delta,
 }
 
 int
+crumb_store_user_generation(crumb_store *st, const char *user_id,
+                            int64_t delta, int64_t now, int64_t *gen)
+{
+    if (gen)
+        *gen = 0;
+    if (!user_id || !*user_id || strlen(user_id) > CRUMB_STORE_USER_MAX)
+        return bad_arg(st, "user id empty or too long");
+    char name[CRUMB_STORE_NAME_MAX + 1];
+    snprintf(name, sizeof(name), "user-gen:%s", user_id);
+    return crumb_store_incr_counter(st, name, delta, 0, now, gen);
+}
+
+int
 crumb_store_kv_set(crumb_store *st, const char *name, const void *data,
                    size_t len, int64_t ttl_seconds, int64_t now)
 {

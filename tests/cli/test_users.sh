@@ -139,6 +139,16 @@ expect "role" 0 "roles of alice: user,admin" \
     $CRUMB users role alice user,admin --users "$DB"
 expect "role shown" 0 "user,admin" $CRUMB users list --users "$DB"
 expect "bad roles" 1 "invalid roles" $CRUMB users role alice 'a b,' --users "$DB"
+expect "role: no store, sessions keep old roles" 0 "until the next login" \
+    env -u CRUMB_STORE $CRUMB users role alice user,admin --users "$DB"
+expect "role: cookie store, sessions keep old roles" 0 "until the next login" \
+    $CRUMB users role alice user,admin --users "$DB" --store cookie
+# (a reachable store is told: tests/http/test_accounts.py, with the server)
+expect "role: missing store file" 1 "no session store" \
+    $CRUMB users role alice user,admin --users "$DB" --store "$DB.nope"
+expect "role: unreachable redis" 1 "could not be told" \
+    $CRUMB users role alice user,admin --users "$DB" \
+    --store "redis://127.0.0.1:1/0"
 expect "del" 0 "removed alice" $CRUMB users del alice --users "$DB"
 expect "del again" 1 'no user "alice"' $CRUMB users del alice --users "$DB"
 out=$($CRUMB users list --users "$DB")

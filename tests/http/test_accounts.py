@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_shop as ts  # noqa: E402
 
 check = ts.check
+CRUMB_BIN = os.path.join(ts.ROOT, os.environ.get("CRUMB_BIN", "build/crumb"))
 Client = ts.Client
 PW = "correct horse"
 
@@ -308,7 +309,38 @@ def t_roles(shop):
     check("roles: user cannot change roles", r.status == 403 and
           "permission" in r.body,
           "%d" % r.status)
+    t_roles_cli(shop, bob)
     return carol
+
+
+def crumb_users_role(shop, name, roles):
+    """The real `crumb users role`, told about this server's store."""
+    import subprocess
+    p = subprocess.run(
+        [CRUMB_BIN, "users", "role", name, roles,
+         "--users", "sqlite:" + shop.users_db, "--store", ts.STORE_URI],
+        capture_output=True, text=True, timeout=30)
+    return p.returncode, p.stdout + p.stderr
+
+
+def t_roles_cli(shop, bob):
+    """`crumb users role` with the session store: an open session takes
+    the new roles at its next page (the store keeps the generation)."""
+    if ts.STORE == "memory":
+        return  # a memory: store lives in the server: the CLI cannot tell it
+    rc, out = crumb_users_role(shop, "bob", "user,admin")
+    check("roles: crumb users role --store", rc == 0 and
+          "take them at their next page" in out, "%d %s" % (rc, out))
+    before = bob.jar.get("session")
+    r = bob.get("/admin")
+    check("roles: raised from the CLI takes effect at once",
+          r.status == 200, "%d" % r.status)
+    check("roles: ... with a new session id",
+          bob.jar.get("session") not in (None, before))
+    rc, out = crumb_users_role(shop, "bob", "user")
+    r = bob.get("/admin")
+    check("roles: lowered from the CLI takes effect at once",
+          rc == 0 and r.status == 403, "%d %d %s" % (rc, r.status, out))
 
 
 # ------------------------------------------------------------ fresh login
