@@ -163,6 +163,24 @@ typedef struct capture {
     size_t len;
 } capture;
 
+/* Decimal digits whose value fits int64_t (leading zeros allowed): what
+ * <int:...> matches, so crumb_http_param_int() never overflows. */
+static int
+int64_digits(const char *p, size_t len)
+{
+    static const char max[] = "9223372036854775807";
+    for (size_t k = 0; k < len; k++)
+        if (p[k] < '0' || p[k] > '9')
+            return 0;
+    while (len > 1 && *p == '0') {
+        p++;
+        len--;
+    }
+    if (len != sizeof(max) - 1)
+        return len < sizeof(max) - 1;
+    return memcmp(p, max, len) <= 0;
+}
+
 /* Match @rt's segments against @path (after its leading '/'); fills
  * @caps and returns the number of captures, or -1 on mismatch. */
 static int
@@ -182,13 +200,8 @@ route_match_path(const route *rt, const char *path, capture *caps)
         } else {
             if (len == 0)
                 return -1;
-            if (sg->kind == SEG_INT) {
-                if (len > 18)
-                    return -1;
-                for (size_t k = 0; k < len; k++)
-                    if (p[k] < '0' || p[k] > '9')
-                        return -1;
-            }
+            if (sg->kind == SEG_INT && !int64_digits(p, len))
+                return -1;
             caps[ncap].name = sg->text;
             caps[ncap].nlen = sg->len;
             caps[ncap].value = p;
