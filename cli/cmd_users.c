@@ -41,8 +41,9 @@ static const char add_help[] =
 static const char passwd_help[] =
     "usage: crumb users passwd USERNAME [--password-stdin] [--users URI]\n"
     "\n"
-    "Sets a new password. Sessions already open stay open: end them with\n"
-    "`crumb sessions revoke --user USERNAME`.\n";
+    "Sets a new password and its change time: crumb-shop's sessions logged\n"
+    "in before are anonymous at their next page. Their records stay until\n"
+    "they expire: `crumb sessions revoke --user USERNAME` removes them.\n";
 
 static const char del_help[] =
     "usage: crumb users del USERNAME [--users URI]\n"

@@ -342,6 +342,23 @@ def t_roles_cli(shop, bob):
     check("roles: lowered from the CLI takes effect at once",
           rc == 0 and r.status == 403, "%d %d %s" % (rc, r.status, out))
 
+    # `crumb users passwd` ends the logins made with the old password: the
+    # shop compares the session's password stamp with the user's
+    import subprocess
+    check("passwd: bob logged in before", logged_in_as(bob, "bob"))
+    p = subprocess.run(
+        [CRUMB_BIN, "users", "passwd", "bob", "--password-stdin",
+         "--users", "sqlite:" + shop.users_db],
+        input="a new password 123\n", capture_output=True, text=True,
+        timeout=30)
+    check("passwd: crumb users passwd", p.returncode == 0,
+          p.stdout + p.stderr)
+    check("passwd: the open session is no longer logged in",
+          not logged_in_as(bob, "bob"))
+    check("passwd: the new password logs in",
+          login(Client(shop.port), "bob", pw="a new password 123").status
+          == 303)
+
 
 # ------------------------------------------------------------ fresh login
 
