@@ -158,10 +158,10 @@ static const char logs_schema[] =
     " name TEXT NOT NULL, seq INTEGER NOT NULL, item BLOB NOT NULL,"
     " PRIMARY KEY (name, seq)) WITHOUT ROWID;";
 
-/* The in-process write lock of one database file, by device and inode,
- * shared by every handle open on it and freed with the last one. */
 #define HINTS 64
 
+/* The in-process write lock of one database file, by device and inode,
+ * shared by every handle open on it and freed with the last one. */
 struct wlock {
     struct wlock *next;
     dev_t dev;
@@ -682,12 +682,13 @@ save_fast(crumb_store *st, sqstore *s, const unsigned char *key,
  * (saves of one session within a second: the page and its requests,
  * or a benchmark), the save is first tried as Q_CAS alone in autocommit:
  * one statement where save_locked() runs four (BEGIN IMMEDIATE, read
- * the row, UPDATE, COMMIT), about 3.6 k instructions a save less; the
+ * the row, UPDATE, COMMIT), about 3 k instructions a save less; the
  * version check and the write are still one step under SQLite's write
  * lock. When it matches no row (another version, another expiry or
  * user, a missing or unsound record), save_locked() runs as before and
- * finds out which. Any other save runs save_locked() at once, so a wrong
- * or missing hint costs nothing but the guess.
+ * finds out which: a stale hint costs one UPDATE that writes nothing.
+ * Any other save (a new expiry every second, most often) runs
+ * save_locked() at once, as it did before.
  */
 static int
 sq_save(crumb_store *st, const unsigned char *key, crumb_store_record *rec,
