@@ -49,6 +49,8 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 CLI_TEST_BIN := $(CLI_TEST_SRC:tests/cli/%.c=$(BUILD)/tests/cli/%)
 REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/replay_%)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+# bare SQLite doing the sqlite store's transactions: its ceiling
+FLOOR_BIN := $(BUILD)/bench/sqlite_floor
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 
 LIBA := $(BUILD)/libcrumb.a
@@ -108,6 +110,10 @@ $(BUILD)/bench/%: bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBA) $(LDLIBS_ALL)
 
+$(FLOOR_BIN): bench/peers/sqlite_floor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDLIBS_ALL)
+
 $(BUILD)/examples/%: examples/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(if $(HTTP_SRC),$(HTTPA)) $(LIBA) \
@@ -133,8 +139,8 @@ fuzz:
 fuzz-run: fuzz
 	$(MAKE) -f fuzz/fuzz.mk run
 
-bench: $(BENCH_BIN)
-	@for b in $(BENCH_BIN); do echo "== $$b"; $$b; done
+bench: $(BENCH_BIN) $(FLOOR_BIN)
+	@for b in $(BENCH_BIN) $(FLOOR_BIN); do echo "== $$b"; $$b; done
 
 examples: $(EXAMPLE_BIN)
 

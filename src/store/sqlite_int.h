@@ -19,6 +19,7 @@ enum {
     Q_UPSERT,
     Q_UPDATE,
     Q_UPDATE_ALL,
+    Q_CAS,
     Q_DESTROY,
     Q_TOUCH,
     Q_LIST,
