@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <crumb/base64.h>
 #include <crumb/error.h>
@@ -15,6 +14,7 @@
 #include <crumb/random.h>
 #include <crumb/tagjson.h>
 
+#include "hmac_fast.h"
 #include "iface_internal.h"
 #include "internal.h"
 
@@ -156,10 +156,8 @@ id_valid(const char *id, size_t len)
 static int
 key_of(const char *id, size_t len, unsigned char key[32])
 {
-    unsigned int n = 0;
-    return EVP_Digest(id, len, key, &n, EVP_sha256(), NULL) == 1 && n == 32
-               ? CRUMB_OK
-               : CRUMB_ECRYPTO;
+    crumb__sha256(id, len, key);
+    return CRUMB_OK;
 }
 
 /* A session's public name: hex of the first 8 bytes of its record key

@@ -32,6 +32,14 @@ int crumb__redis_ensure(crumb__redis_conn *r, char *why, size_t size);
 int crumb__redis_parse_uri(const char *uri, crumb__redis_conn *r,
                            char *prefix, size_t prefix_max, char *why,
                            size_t size);
+/*
+ * Appends one command (@argc arguments of @len bytes each) to @c's
+ * output buffer, as redisAppendCommandArgv() does, only faster; the
+ * next redisGetReply() sends it. Returns REDIS_OK or REDIS_ERR (out of
+ * memory).
+ */
+int crumb__redis_append(redisContext *c, int argc, const char *const *argv,
+                        const size_t *len);
 /* A transport failure: tell the breaker, drop the connection. */
 void crumb__redis_fail(crumb__redis_conn *r);
 /* Drop the connection; the next crumb__redis_ensure() reconnects. */

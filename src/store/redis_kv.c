@@ -167,8 +167,8 @@ crumb__rd_log_append_many(crumb_store *st, const crumb_store_log_entry *ev,
         char k[RKEY_MAX];
         log_args(r, &a, k, ev[i].name, ev[i].item, ev[i].len, cap, ttl,
                  ev[i].now);
-        /* hiredis copies the formatted command into its output buffer. */
-        if (redisAppendCommandArgv(r->conn.c, a.n, a.v, a.l) != REDIS_OK) {
+        /* The formatted command is copied into the output buffer. */
+        if (crumb__redis_append(r->conn.c, a.n, a.v, a.l) != REDIS_OK) {
             crumb__redis_drop(&r->conn);
             crumb_store_set_errmsg(st, "redis: out of memory");
             free(noscript);
@@ -275,7 +275,7 @@ log_batch(crumb_store *st, rstore *r, const redisReply *keys, size_t plen,
         crumb__rd_arg_bytes(&a, kr->str, kr->len);
         crumb__rd_arg_str(&a, "0");
         crumb__rd_arg_str(&a, "-1");
-        if (redisAppendCommandArgv(r->conn.c, a.n, a.v, a.l) != REDIS_OK) {
+        if (crumb__redis_append(r->conn.c, a.n, a.v, a.l) != REDIS_OK) {
             rc = CRUMB_ENOMEM;
             break;
         }
