@@ -55,10 +55,10 @@ crumb__rd_arg_str(args *a, const char *s)
 
 /* Formatted by hand: snprintf() was about 600 instructions a number,
  * and a save sends eight. */
-void
-crumb__rd_arg_int(args *a, int64_t v)
+size_t
+crumb__rd_fmt_int(char *out, int64_t v)
 {
-    char tmp[24], *out = a->num[a->n];
+    char tmp[24];
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
     size_t n = 0, len = 0;
     do {
@@ -70,7 +70,20 @@ crumb__rd_arg_int(args *a, int64_t v)
     while (n)
         out[len++] = tmp[--n];
     out[len] = '\0';
-    crumb__rd_arg_bytes(a, out, len);
+    return len;
+}
+
+void
+crumb__rd_arg_int(args *a, int64_t v)
+{
+    size_t len = crumb__rd_fmt_int(a->num[a->n], v);
+    crumb__rd_arg_bytes(a, a->num[a->n], len);
+}
+
+const char *
+crumb__rd_script_text(int id)
+{
+    return scripts[id];
 }
 
 void

@@ -169,6 +169,39 @@ static const char *const scripts[S_COUNT] = {
     "redis.call('LPUSH', k, ARGV[3])\n"
     "redis.call('PEXPIRE', k, ARGV[5])\n"
     "return 1\n",
+
+    /* S_LOG_APPEND for several logs in one call: per call, a script costs
+     * Redis several times the six list commands it runs. KEYS[i] the
+     * i-th append's log; ARGV: cap ttl_ms, then item now exp for each
+     * append. Each append is done as S_LOG_APPEND does it, in order; one
+     * that fails (a key of another type) does not stop the others.
+     * Returns how many were done. */
+    [S_LOG_APPEND_MANY] =
+    "local cap, ttl = tonumber(ARGV[1]), ARGV[2]\n"
+    "local function append(k, item, now, exp)\n"
+    "  local h = redis.call('LINDEX', k, 0)\n"
+    "  if h then\n"
+    "    local e = tonumber(h)\n"
+    "    if e == nil or e <= now then\n"
+    "      redis.call('DEL', k)\n"
+    "    else\n"
+    "      redis.call('LPOP', k)\n"
+    "    end\n"
+    "  end\n"
+    "  redis.call('RPUSH', k, item)\n"
+    "  redis.call('LTRIM', k, -cap, -1)\n"
+    "  redis.call('LPUSH', k, exp)\n"
+    "  redis.call('PEXPIRE', k, ttl)\n"
+    "end\n"
+    "local n = 0\n"
+    "for i = 1, #KEYS do\n"
+    "  local j = 3 * i\n"
+    "  if pcall(append, KEYS[i], ARGV[j], tonumber(ARGV[j + 1]),\n"
+    "      ARGV[j + 2]) then\n"
+    "    n = n + 1\n"
+    "  end\n"
+    "end\n"
+    "return n\n",
 };
 
 #endif
