@@ -428,10 +428,10 @@ main(int argc, char **argv)
     printf("  round trips/s   %10.0f\n", (double)trips / el);
     printf("  iterations/s    %10.0f   (one /visits: HMGET + EVALSHA save)\n",
            (double)iters / el);
-    printf("  client cpu      %10.2f us/iteration\n",
+    printf("  client cpu       %9.2f us/iteration\n",
            iters ? (c1 - c0) * 1e6 / (double)iters : 0);
     if (rpid > 0 && r0 >= 0 && r1 >= 0)
-        printf("  redis-server cpu%10.2f us/iteration  (pid %ld)\n",
+        printf("  redis-server cpu %9.2f us/iteration  (pid %ld)\n",
                iters ? (r1 - r0) * 1e6 / (double)iters : 0, rpid);
     else
         printf("  redis-server cpu       n/a (no /proc/PID/stat for it)\n");
