@@ -13,23 +13,26 @@
 
 static const char *const scripts[S_COUNT] = {
     /* KEYS[1] record; ARGV: expected now data version created last_seen
-     * expires_at user addr agent ttl_ms hex uprefix */
+     * expires_at user addr agent ttl_ms hex uprefix. An update overwrites
+     * the fields of the live record in place (a DEL first cost Redis a
+     * quarter of the script); a creation starts from an empty key. */
     [S_SAVE] = LIVE_FN
     "local k = KEYS[1]\n"
     "local cur = redis.call('HMGET', k, 'version', 'expires_at', 'user')\n"
     "local ok = live(cur[1], cur[2], tonumber(ARGV[2]))\n"
     "if ARGV[1] == '0' then\n"
     "  if ok then return -1 end\n"
+    "  redis.call('DEL', k)\n"
     "else\n"
     "  if not ok then return -2 end\n"
     "  if cur[1] ~= ARGV[1] then return -1 end\n"
     "end\n"
-    "redis.call('DEL', k)\n"
     "redis.call('HSET', k, 'data', ARGV[3], 'version', ARGV[4],\n"
     "  'created', ARGV[5], 'last_seen', ARGV[6], 'expires_at', ARGV[7],\n"
     "  'user', ARGV[8], 'addr', ARGV[9], 'agent', ARGV[10])\n"
     "local ttl = tonumber(ARGV[11])\n"
-    "if ttl > 0 then redis.call('PEXPIRE', k, ttl) end\n"
+    "if ttl > 0 then redis.call('PEXPIRE', k, ttl)\n"
+    "elseif ARGV[1] ~= '0' then redis.call('PERSIST', k) end\n"
     "local old = cur[3]\n"
     "if type(old) == 'string' and old ~= '' and old ~= ARGV[8] then\n"
     "  redis.call('SREM', ARGV[13] .. old, ARGV[12])\n"
