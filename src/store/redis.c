@@ -147,6 +147,48 @@ command(rstore *r, const args *a)
     return rep;
 }
 
+/* A failed command: the reason on the handle, and the status. A
+ * transport failure drops the connection (and tells the breaker). */
+static int
+command_failed(crumb_store *st, rstore *r)
+{
+    crumb_store_set_errmsg(st, "redis %s:%d: %s", r->conn.host, r->conn.port,
+                           r->conn.c->err == REDIS_ERR_IO && errno == EAGAIN
+                               ? "timeout"
+                               : r->conn.c->errstr);
+    int rc = r->conn.c->err == REDIS_ERR_OOM ? CRUMB_ENOMEM : CRUMB_EUNAVAIL;
+    if (rc == CRUMB_EUNAVAIL)
+        crumb__redis_fail(&r->conn);
+    else
+        crumb__redis_drop(&r->conn);
+    return rc;
+}
+
+/* As crumb__rd_run(), the reply in r->arena: release it with
+ * crumb__arena_reset(&r->arena), never freeReplyObject(). */
+static redisReply *
+run_arena(crumb_store *st, rstore *r, const args *a, int *rc)
+{
+    *rc = ensure(st, r);
+    if (*rc != CRUMB_OK)
+        return NULL;
+    redisReply *rep = NULL;
+    if (crumb__redis_append(r->conn.c, a->n, a->v, a->l) != REDIS_OK ||
+        crumb__redis_get_reply_arena(r->conn.c, &r->arena, &rep) !=
+            REDIS_OK) {
+        crumb__arena_reset(&r->arena);
+        *rc = command_failed(st, r);
+        return NULL;
+    }
+    crumb__redis_ok(&r->conn);
+    if (rep->type == REDIS_REPLY_ERROR) {
+        *rc = reply_error(st, rep);
+        crumb__arena_reset(&r->arena);
+        return NULL;
+    }
+    return rep;
+}
+
 /* Send one command. Returns the reply (never an error reply) or NULL with
  * *rc set; a transport failure drops the connection. */
 redisReply *
@@ -157,15 +199,7 @@ crumb__rd_run(crumb_store *st, rstore *r, args *a, int *rc)
         return NULL;
     redisReply *rep = command(r, a);
     if (!rep) {
-        crumb_store_set_errmsg(st, "redis %s:%d: %s", r->conn.host, r->conn.port,
-                               r->conn.c->err == REDIS_ERR_IO && errno == EAGAIN
-                                   ? "timeout"
-                                   : r->conn.c->errstr);
-        *rc = r->conn.c->err == REDIS_ERR_OOM ? CRUMB_ENOMEM : CRUMB_EUNAVAIL;
-        if (*rc == CRUMB_EUNAVAIL)
-            crumb__redis_fail(&r->conn);
-        else
-            crumb__redis_drop(&r->conn);
+        *rc = command_failed(st, r);
         return NULL;
     }
     crumb__redis_ok(&r->conn);
@@ -362,6 +396,7 @@ rd_close(void *impl)
 {
     rstore *r = impl;
     crumb__redis_drop(&r->conn);
+    crumb__arena_reset(&r->arena);
     free(r);
 }
 
@@ -388,11 +423,11 @@ rd_load(crumb_store *st, const unsigned char *key, int64_t now,
     for (int i = 0; i < 8; i++)
         crumb__rd_arg_str(&a, fields[i]);
     int rc;
-    redisReply *rep = crumb__rd_run(st, r, &a, &rc);
+    redisReply *rep = run_arena(st, r, &a, &rc);
     if (!rep)
         return rc;
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 8) {
-        freeReplyObject(rep);
+        crumb__arena_reset(&r->arena);
         crumb_store_set_errmsg(st, "redis HMGET: unexpected reply");
         return CRUMB_ESTORE;
     }
@@ -400,7 +435,7 @@ rd_load(crumb_store *st, const unsigned char *key, int64_t now,
     for (int i = 0; i < 8; i++)
         absent &= rep->element[i]->type == REDIS_REPLY_NIL;
     if (absent) {
-        freeReplyObject(rep);
+        crumb__arena_reset(&r->arena);
         return CRUMB_ENOTFOUND;
     }
     redisReply *d = rep->element[0];
@@ -410,13 +445,13 @@ rd_load(crumb_store *st, const unsigned char *key, int64_t now,
     if (bad || !crumb__store_live(rec->expires_at, now)) {
         if (bad)
             corrupt(st, hex, bad);
-        freeReplyObject(rep);
+        crumb__arena_reset(&r->arena);
         memset(rec, 0, sizeof(*rec));
         return CRUMB_ENOTFOUND;
     }
     rec->data = malloc(d->len + 1);
     if (!rec->data) {
-        freeReplyObject(rep);
+        crumb__arena_reset(&r->arena);
         memset(rec, 0, sizeof(*rec));
         return CRUMB_ENOMEM;
     }
@@ -424,7 +459,7 @@ rd_load(crumb_store *st, const unsigned char *key, int64_t now,
     rec->data[d->len] = '\0';
     rec->len = d->len;
     memcpy(rec->key, key, CRUMB_STORE_KEY_LEN);
-    freeReplyObject(rep);
+    crumb__arena_reset(&r->arena);
     return CRUMB_OK;
 }
 

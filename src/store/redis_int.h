@@ -28,6 +28,7 @@ typedef struct rstore {
     char prefix[PREFIX_MAX + 1];
     size_t max_data;
     char sha[S_COUNT][41];
+    crumb__arena arena; /* rd_load's reply */
 } rstore;
 
 /* A command's arguments: pointers and lengths, numbers formatted into
