@@ -40,10 +40,10 @@ struct crumb_iface {
      * update_record); a stripe covers the keys with the same first byte
      * modulo CRUMB__SAVE_STRIPES. A request queues its update on the
      * stripe; the one that finds nobody saving saves what is queued,
-     * and the others wait on save_done. The lock guards the queue and
-     * save_busy; last_save belongs to whoever is saving. */
+     * and the others wait to be told they are saved (or to save next).
+     * The lock guards the queue and save_busy; last_save belongs to
+     * whoever is saving. */
     pthread_mutex_t save_lock[CRUMB__SAVE_STRIPES];
-    pthread_cond_t save_done[CRUMB__SAVE_STRIPES];
     struct crumb__save_waiter *save_head[CRUMB__SAVE_STRIPES];
     struct crumb__save_waiter *save_tail[CRUMB__SAVE_STRIPES];
     int save_busy[CRUMB__SAVE_STRIPES];

@@ -92,19 +92,8 @@ crumb__iface_store_init(crumb_iface *iface, const crumb_config *cfg)
         return CRUMB_ENOMEM;
     for (size_t i = 0; i < CRUMB__SAVE_STRIPES; i++) {
         if (pthread_mutex_init(&iface->save_lock[i], NULL) != 0) {
-            while (i-- > 0) {
+            while (i-- > 0)
                 pthread_mutex_destroy(&iface->save_lock[i]);
-                pthread_cond_destroy(&iface->save_done[i]);
-            }
-            pthread_mutex_destroy(&iface->pool_lock);
-            return CRUMB_ENOMEM;
-        }
-        if (pthread_cond_init(&iface->save_done[i], NULL) != 0) {
-            pthread_mutex_destroy(&iface->save_lock[i]);
-            while (i-- > 0) {
-                pthread_mutex_destroy(&iface->save_lock[i]);
-                pthread_cond_destroy(&iface->save_done[i]);
-            }
             pthread_mutex_destroy(&iface->pool_lock);
             return CRUMB_ENOMEM;
         }
@@ -117,10 +106,8 @@ crumb__iface_store_init(crumb_iface *iface, const crumb_config *cfg)
     if (rc == CRUMB_EUNAVAIL) {
         iface->warning = "the session store is unreachable for now";
     } else if (rc != CRUMB_OK) {
-        for (size_t i = 0; i < CRUMB__SAVE_STRIPES; i++) {
+        for (size_t i = 0; i < CRUMB__SAVE_STRIPES; i++)
             pthread_mutex_destroy(&iface->save_lock[i]);
-            pthread_cond_destroy(&iface->save_done[i]);
-        }
         pthread_mutex_destroy(&iface->pool_lock);
         return rc;
     }
@@ -143,7 +130,6 @@ crumb__iface_store_cleanup(crumb_iface *iface)
         crumb_store_close(iface->store);
     for (size_t i = 0; i < CRUMB__SAVE_STRIPES; i++) {
         pthread_mutex_destroy(&iface->save_lock[i]);
-        pthread_cond_destroy(&iface->save_done[i]);
         free(iface->last_save[i].data);
     }
     pthread_mutex_destroy(&iface->pool_lock);
@@ -459,6 +445,7 @@ create_record(crumb_iface *iface, crumb_store *st, crumb_session *s,
 typedef struct crumb__save_waiter {
     crumb_session *s;
     int64_t now;
+    pthread_cond_t wake; /* saved, or nobody is saving any more */
     int done;    /* under the stripe's lock: saved, rc and gone are set */
     int grouped; /* the saver's own mark */
     int rc, gone;
@@ -640,6 +627,8 @@ update_record(crumb_iface *iface, crumb_store *st, crumb_session *s,
     size_t i = crumb__session_srv_of(s)->key[0] % CRUMB__SAVE_STRIPES;
     save_waiter me;
     memset(&me, 0, sizeof me);
+    if (pthread_cond_init(&me.wake, NULL) != 0)
+        return CRUMB_ENOMEM;
     me.s = s;
     me.now = now;
     pthread_mutex_lock(&iface->save_lock[i]);
@@ -649,7 +638,7 @@ update_record(crumb_iface *iface, crumb_store *st, crumb_session *s,
         iface->save_head[i] = &me;
     iface->save_tail[i] = &me;
     while (!me.done && iface->save_busy[i])
-        pthread_cond_wait(&iface->save_done[i], &iface->save_lock[i]);
+        pthread_cond_wait(&me.wake, &iface->save_lock[i]);
     if (!me.done) {
         /* Nobody is saving: this request saves what is queued. */
         save_waiter *q = iface->save_head[i];
@@ -658,15 +647,22 @@ update_record(crumb_iface *iface, crumb_store *st, crumb_session *s,
         pthread_mutex_unlock(&iface->save_lock[i]);
         save_queued(iface, st, q, &iface->last_save[i]);
         pthread_mutex_lock(&iface->save_lock[i]);
+        /* Each saved request is woken alone (a broadcast woke every
+         * waiter of the stripe, most only to sleep again), and the
+         * first of those queued since, if any, to save the rest. */
         while (q) {
             save_waiter *next = q->next;
-            q->done = 1; /* the waiter may return once the lock is free */
+            q->done = 1; /* it may return once the lock is free */
+            if (q != &me)
+                pthread_cond_signal(&q->wake);
             q = next;
         }
         iface->save_busy[i] = 0;
-        pthread_cond_broadcast(&iface->save_done[i]);
+        if (iface->save_head[i])
+            pthread_cond_signal(&iface->save_head[i]->wake);
     }
     pthread_mutex_unlock(&iface->save_lock[i]);
+    pthread_cond_destroy(&me.wake);
     *gone = me.gone;
     if (me.rc != CRUMB_OK && me.rc != CRUMB_ENOMEM && me.msg[0])
         snprintf(crumb__iface_errbuf, sizeof crumb__iface_errbuf, "%s",
