@@ -12,6 +12,13 @@
 #   crumb-redis     crumb-shop /visits, CRUMB_STORE=redis://127.0.0.1:P/1
 #   crumb-sqlite-many, crumb-redis-many
 #                   the same, one session per wrk connection (below)
+#   redis-floor     no HTTP: bench/peers/redis_floor.c, bare hiredis sending
+#                   per iteration exactly the two commands crumb's Redis
+#                   store sends per /visits (HMGET, EVALSHA of crumb's save
+#                   script) from 8 threads over CONNECTIONS sessions, on
+#                   the same redis-server: the Redis ceiling. Its req/s is
+#                   iterations/s, its cpu the client's per iteration (the
+#                   redis-server's is in the check column)
 #   flask-cookie    Flask + gunicorn (2 sync workers), Flask's cookie session
 #   flask-redis     the same with Flask-Session (Debian's 0.3.2) on Redis
 #   express-memory  Express + express-session, memory store
@@ -52,7 +59,8 @@ PERF_DIR=${PERF_DIR:-}
 PY=/usr/bin/python3
 SECRET=bench-secret-key-0123456789abcdef0123456789
 ALL="nginx-static mhd-hello mhd-page crumb-healthz crumb-cookie crumb-sqlite \
-crumb-sqlite-many crumb-redis crumb-redis-many flask-cookie flask-redis express-memory express-redis"
+crumb-sqlite-many crumb-redis crumb-redis-many redis-floor flask-cookie \
+flask-redis express-memory express-redis"
 ONLY=${ONLY:-$ALL}
 
 secs() { # 10s, 1m, 500ms -> whole seconds, rounded up
@@ -284,6 +292,19 @@ for t in crumb-redis crumb-redis-many; do
     db=4 # flask-redis has 2, express-redis 3
 done
 
+if wanted redis-floor; then
+    if [ -z "$REDIS_PORT" ]; then
+        na redis-floor "redis-server missing or not starting"
+    elif cc -O2 -std=c11 -D_DEFAULT_SOURCE -Iinclude -Isrc \
+        -o "$TMP/redis_floor" bench/peers/redis_floor.c \
+        $(pkg-config --cflags --libs hiredis) -lpthread \
+        2>"$TMP/floor.cc"; then
+        URL[redis-floor]=floor
+    else
+        na redis-floor "does not compile: $(head -1 "$TMP/floor.cc")"
+    fi
+fi
+
 # flask NAME [REDIS_URL]: gunicorn, 2 sync workers (its defaults otherwise)
 flask() {
     local name=$1 redis=${2:-} port
@@ -422,12 +443,40 @@ run_wrk() {
     echo "${rps:-0} $p50 $p99 ${cpu:-nan} ${errs:-}" >>"$TMP/$name.runs"
 }
 
+# run_floor ROUND: one redis_floor run (database 5) as a row: iterations/s
+# for req/s, the client's cpu per iteration, redis-server's in the check
+run_floor() {
+    local round=$1 out="$TMP/redis-floor.$1.out" it cpu rcpu
+    timeout $((RUN_S + WARM_S + 30)) "$TMP/redis_floor" -p "$REDIS_PORT" \
+        -n 5 -t 8 -s "$CONNECTIONS" -d "$RUN_S" -w "$WARM_S" >"$out" 2>&1 ||
+        true
+    it=$(awk '/iterations\/s/ {print $2}' "$out")
+    cpu=$(awk '/client cpu/ {print $3}' "$out")
+    rcpu=$(awk '/redis-server cpu/ {print $3}' "$out")
+    if [ -z "$it" ]; then
+        printf '  %-17s round %d: FAILED (%s)\n' redis-floor "$round" \
+            "$(tail -1 "$out")"
+        [ -s "$TMP/redis-floor.runs" ] || na redis-floor "$(tail -1 "$out")"
+        return 0
+    fi
+    printf '  %-17s round %d: %10s it/s   (2 round trips each)' redis-floor \
+        "$round" "$it"
+    printf '  cpu %7s us/it, redis-server %s us/it\n' "$cpu" "${rcpu:-?}"
+    echo "$it nan nan $cpu redis-server ${rcpu:-?} us/it" \
+        >>"$TMP/redis-floor.runs"
+}
+
 echo "bench: wrk -t$THREADS -c$CONNECTIONS -d$DURATION (warm-up $WARMUP)," \
     "$ROUNDS round(s), $(nproc) CPUs, $(date -u '+%F %H:%M') UTC," \
     "load $(cut -d' ' -f1-3 /proc/loadavg)"
 for round in $(seq "$ROUNDS"); do
     for t in $ALL; do
-        wanted "$t" && [ -n "${URL[$t]:-}" ] && run_wrk "$t" "$round"
+        wanted "$t" && [ -n "${URL[$t]:-}" ] || continue
+        if [ "$t" = redis-floor ]; then
+            run_floor "$round"
+        else
+            run_wrk "$t" "$round"
+        fi
     done
 done
 
@@ -502,6 +551,7 @@ target crumb-sqlite nginx-static 0.5
 target crumb-sqlite-many nginx-static 0.5
 target crumb-redis nginx-static 0.4
 target crumb-redis-many nginx-static 0.4
+target redis-floor nginx-static 0.4
 for t in crumb-sqlite crumb-sqlite-many crumb-redis crumb-redis-many; do
     target "$t" flask-redis 20
     target "$t" express-memory 20

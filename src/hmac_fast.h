@@ -33,4 +33,8 @@ void crumb__hmac(const crumb__hmac_key *k, const void *data, size_t len,
 /* crumb__hmac_key_wipe - clear the key's states. */
 void crumb__hmac_key_wipe(crumb__hmac_key *k);
 
+/* crumb__sha256 - SHA-256 of @data into @out, without EVP_Digest()'s
+ * provider fetch (most of its cost on a 43-byte session id). */
+void crumb__sha256(const void *data, size_t len, unsigned char out[32]);
+
 #endif

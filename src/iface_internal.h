@@ -38,8 +38,15 @@ struct crumb_iface {
     size_t pool_len;
     /* Updates of one session in this process take turns (iface_store.c,
      * update_record); a stripe covers the keys with the same first byte
-     * modulo CRUMB__SAVE_STRIPES. */
+     * modulo CRUMB__SAVE_STRIPES. A request queues its update on the
+     * stripe; the one that finds nobody saving saves what is queued,
+     * and the others wait to be told they are saved (or to save next).
+     * The lock guards the queue and save_busy; last_save belongs to
+     * whoever is saving. */
     pthread_mutex_t save_lock[CRUMB__SAVE_STRIPES];
+    struct crumb__save_waiter *save_head[CRUMB__SAVE_STRIPES];
+    struct crumb__save_waiter *save_tail[CRUMB__SAVE_STRIPES];
+    int save_busy[CRUMB__SAVE_STRIPES];
     crumb__last_save last_save[CRUMB__SAVE_STRIPES];
 };
 

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <crumb/base64.h>
 #include <crumb/error.h>
@@ -15,6 +14,7 @@
 #include <crumb/random.h>
 #include <crumb/tagjson.h>
 
+#include "hmac_fast.h"
 #include "iface_internal.h"
 #include "internal.h"
 
@@ -156,10 +156,8 @@ id_valid(const char *id, size_t len)
 static int
 key_of(const char *id, size_t len, unsigned char key[32])
 {
-    unsigned int n = 0;
-    return EVP_Digest(id, len, key, &n, EVP_sha256(), NULL) == 1 && n == 32
-               ? CRUMB_OK
-               : CRUMB_ECRYPTO;
+    crumb__sha256(id, len, key);
+    return CRUMB_OK;
 }
 
 /* A session's public name: hex of the first 8 bytes of its record key
@@ -423,48 +421,52 @@ create_record(crumb_iface *iface, crumb_store *st, crumb_session *s,
  * again. So concurrent requests each add their own changes.
  *
  * The requests of this process that update one session take turns on a
- * stripe lock. Without it, when many requests share a session (tabs,
- * a burst of cart adds, the benchmark's one cookie), every save raced
- * every other: each conflict cost a load and another save, and the
- * losers tried again and again. Under the lock a request conflicts at
- * most once with this process' writers; other processes still meet the
+ * stripe. Without that, when many requests share a session (tabs, a burst
+ * of cart adds, the benchmark's one cookie), every save raced every
+ * other: each conflict cost a load and another save, and the losers tried
+ * again and again. A request queues its update on the stripe; if nobody
+ * is saving, it saves everything queued, else it waits until the saver
+ * has done its update. Updates of one session that queued while another
+ * save was on the wire are written together: their journals replayed in
+ * order, one save (one round trip for Redis) for all of them, and each
+ * request gets that save's result. Other processes still meet the
  * version check as before.
  *
  * The stripe also keeps the record this process saved last (up to
- * LAST_SAVE_MAX bytes). When it is newer than what this request loaded,
- * the optimistic save is bound to fail, so the journal is replayed on it
- * at once: no failed save, no reload (for Redis, two round trips of the
- * four a request on a busy shared session paid). It is only a guess at
- * the stored record: the save still carries the version it expects, and
- * a write from another process makes it conflict and take the reload
- * path as before.
+ * LAST_SAVE_MAX bytes). When it is newer than what the requests loaded,
+ * the optimistic save is bound to fail, so the journals are replayed on
+ * it at once: no failed save, no reload. It is only a guess at the
+ * stored record: the save still carries the version it expects, and a
+ * write from another process makes it conflict and take the reload path
+ * as before.
  */
 #define LAST_SAVE_MAX 4096
 
-static int update_locked(crumb_iface *iface, crumb_store *st,
-                         crumb_session *s, int64_t now, int *gone,
-                         crumb__last_save *last);
+typedef struct crumb__save_waiter {
+    crumb_session *s;
+    int64_t now;
+    pthread_cond_t wake; /* saved, or nobody is saving any more */
+    int done;    /* under the stripe's lock: saved, rc and gone are set */
+    int grouped; /* the saver's own mark */
+    int rc, gone;
+    char msg[200]; /* the store's message when rc is a failure */
+    struct crumb__save_waiter *next, *group;
+} save_waiter;
 
-static int
-update_record(crumb_iface *iface, crumb_store *st, crumb_session *s,
-              int64_t now, int *gone)
-{
-    size_t i = crumb__session_srv_of(s)->key[0] % CRUMB__SAVE_STRIPES;
-    pthread_mutex_lock(&iface->save_lock[i]);
-    int rc = update_locked(iface, st, s, now, gone, &iface->last_save[i]);
-    pthread_mutex_unlock(&iface->save_lock[i]);
-    return rc;
-}
-
-/* @rec's data := the journal of @s replayed on the data of @from. */
+/* @rec's data := the journals of the requests in @g (in order) replayed
+ * on the data of @from. */
 static int
 replay(crumb_store_record *rec, const crumb_store_record *from,
-       const crumb__session_srv *srv, const crumb_change *changes, size_t n)
+       const crumb__session_srv *srv, const save_waiter *g)
 {
     json_t *data = record_data(from);
     if (!data)
         return CRUMB_ESTORE;
-    crumb_session_apply_changes(data, changes, n);
+    for (; g; g = g->group) {
+        const crumb_change *changes;
+        size_t n = crumb_session_changes(g->s, &changes);
+        crumb_session_apply_changes(data, changes, n);
+    }
     int rc = fill_record(rec, data, srv);
     json_decref(data);
     return rc;
@@ -489,28 +491,63 @@ remember(crumb__last_save *last, const unsigned char key[32],
     memcpy(last->key, key, 32);
 }
 
+/* The record to save first for the group @g: the newest data this
+ * process knows with the group's changes on it. */
 static int
-update_locked(crumb_iface *iface, crumb_store *st, crumb_session *s,
-              int64_t now, int *gone, crumb__last_save *last)
+first_record(crumb_store_record *rec, const save_waiter *g,
+             const crumb__last_save *last, int64_t *expected,
+             int64_t *created)
 {
-    crumb__session_srv *srv = crumb__session_srv_of(s);
-    const crumb_change *changes;
-    size_t n = crumb_session_changes(s, &changes);
-    crumb_store_record rec;
-    memset(&rec, 0, sizeof rec);
-    int64_t expected = srv->version, created = srv->created;
-    int rc;
-    if (last->version > expected && !memcmp(last->key, srv->key, 32)) {
+    const save_waiter *newest = g;
+    for (const save_waiter *w = g->group; w; w = w->group)
+        if (crumb__session_srv_of(w->s)->version >
+            crumb__session_srv_of(newest->s)->version)
+            newest = w;
+    const crumb__session_srv *srv = crumb__session_srv_of(newest->s);
+    *expected = srv->version;
+    *created = srv->created;
+    if (last->version > *expected && !memcmp(last->key, srv->key, 32)) {
         crumb_store_record kept;
         memset(&kept, 0, sizeof kept);
         kept.data = last->data;
         kept.len = last->len;
-        rc = replay(&rec, &kept, srv, changes, n);
-        expected = last->version;
-        created = last->created;
-    } else {
-        rc = fill_record(&rec, crumb_session_data(s), srv);
+        *expected = last->version;
+        *created = last->created;
+        return replay(rec, &kept, srv, g);
     }
+    if (!g->group)
+        return fill_record(rec, crumb_session_data(g->s), srv);
+    /* The newest request's data already holds its own changes: replay
+     * the others' on a copy of it. */
+    json_t *data = json_deep_copy(crumb_session_data(newest->s));
+    if (!data)
+        return CRUMB_ENOMEM;
+    for (const save_waiter *w = g; w; w = w->group) {
+        if (w == newest)
+            continue;
+        const crumb_change *changes;
+        size_t n = crumb_session_changes(w->s, &changes);
+        crumb_session_apply_changes(data, changes, n);
+    }
+    int rc = fill_record(rec, data, srv);
+    json_decref(data);
+    return rc;
+}
+
+/* One save for the requests of group @g (one session, one identity),
+ * retried on conflicts; the result goes to each request. */
+static void
+update_group(crumb_iface *iface, crumb_store *st, save_waiter *g,
+             crumb__last_save *last)
+{
+    crumb__session_srv *srv = crumb__session_srv_of(g->s);
+    int64_t now = g->now, expected, created;
+    for (save_waiter *w = g->group; w; w = w->group)
+        if (w->now > now)
+            now = w->now;
+    crumb_store_record rec;
+    memset(&rec, 0, sizeof rec);
+    int rc = first_record(&rec, g, last, &expected, &created);
     for (int attempt = 0; rc == CRUMB_OK; attempt++) {
         rec.created = created;
         rec.last_seen = now;
@@ -524,25 +561,113 @@ update_locked(crumb_iface *iface, crumb_store *st, crumb_session *s,
         memset(&fresh, 0, sizeof fresh);
         rc = crumb_store_load(st, srv->key, now, &fresh);
         if (rc == CRUMB_OK)
-            rc = replay(&rec, &fresh, srv, changes, n);
+            rc = replay(&rec, &fresh, srv, g);
         expected = fresh.version;
         created = fresh.created;
         crumb_store_record_cleanup(&fresh);
     }
+    int gone = 0;
     if (rc == CRUMB_ENOTFOUND) {
-        /* Revoked or expired while this request ran: its changes go with
-         * it, and the browser is told to drop the cookie. */
-        *gone = 1;
+        /* Revoked or expired while these requests ran: their changes go
+         * with it, and the browsers are told to drop the cookie. */
+        gone = 1;
         rc = CRUMB_OK;
         if (!memcmp(last->key, srv->key, 32))
             last->version = 0;
     } else if (rc == CRUMB_OK) {
-        srv->version = rec.version;
-        srv->last_seen = now;
         remember(last, srv->key, &rec, created);
     }
+    for (save_waiter *w = g; w; w = w->group) {
+        crumb__session_srv *ws = crumb__session_srv_of(w->s);
+        w->rc = rc;
+        w->gone = gone;
+        if (rc == CRUMB_OK && !gone) {
+            ws->version = rec.version;
+            ws->last_seen = now;
+        }
+        if (rc != CRUMB_OK)
+            snprintf(w->msg, sizeof w->msg, "%s", crumb_store_errmsg(st));
+    }
     crumb_store_record_cleanup(&rec);
-    return rc;
+}
+
+/* Same session and the same identity to write: one save can carry both. */
+static int
+same_record(const save_waiter *a, const save_waiter *b)
+{
+    const crumb__session_srv *x = crumb__session_srv_of(a->s);
+    const crumb__session_srv *y = crumb__session_srv_of(b->s);
+    return !memcmp(x->key, y->key, 32) && !strcmp(x->user, y->user) &&
+           !strcmp(x->addr, y->addr) && !strcmp(x->agent, y->agent);
+}
+
+/* Saves the queued updates @q: each session's in one group, in order. */
+static void
+save_queued(crumb_iface *iface, crumb_store *st, save_waiter *q,
+            crumb__last_save *last)
+{
+    for (save_waiter *w = q; w; w = w->next) {
+        if (w->grouped) /* already saved with an earlier one */
+            continue;
+        save_waiter *tail = w;
+        for (save_waiter *o = w->next; o; o = o->next)
+            if (!o->grouped && same_record(w, o)) {
+                tail->group = o;
+                tail = o;
+                o->grouped = 1;
+            }
+        update_group(iface, st, w, last);
+    }
+}
+
+static int
+update_record(crumb_iface *iface, crumb_store *st, crumb_session *s,
+              int64_t now, int *gone)
+{
+    size_t i = crumb__session_srv_of(s)->key[0] % CRUMB__SAVE_STRIPES;
+    save_waiter me;
+    memset(&me, 0, sizeof me);
+    if (pthread_cond_init(&me.wake, NULL) != 0)
+        return CRUMB_ENOMEM;
+    me.s = s;
+    me.now = now;
+    pthread_mutex_lock(&iface->save_lock[i]);
+    if (iface->save_tail[i])
+        iface->save_tail[i]->next = &me;
+    else
+        iface->save_head[i] = &me;
+    iface->save_tail[i] = &me;
+    while (!me.done && iface->save_busy[i])
+        pthread_cond_wait(&me.wake, &iface->save_lock[i]);
+    if (!me.done) {
+        /* Nobody is saving: this request saves what is queued. */
+        save_waiter *q = iface->save_head[i];
+        iface->save_head[i] = iface->save_tail[i] = NULL;
+        iface->save_busy[i] = 1;
+        pthread_mutex_unlock(&iface->save_lock[i]);
+        save_queued(iface, st, q, &iface->last_save[i]);
+        pthread_mutex_lock(&iface->save_lock[i]);
+        /* Each saved request is woken alone (a broadcast woke every
+         * waiter of the stripe, most only to sleep again), and the
+         * first of those queued since, if any, to save the rest. */
+        while (q) {
+            save_waiter *next = q->next;
+            q->done = 1; /* it may return once the lock is free */
+            if (q != &me)
+                pthread_cond_signal(&q->wake);
+            q = next;
+        }
+        iface->save_busy[i] = 0;
+        if (iface->save_head[i])
+            pthread_cond_signal(&iface->save_head[i]->wake);
+    }
+    pthread_mutex_unlock(&iface->save_lock[i]);
+    pthread_cond_destroy(&me.wake);
+    *gone = me.gone;
+    if (me.rc != CRUMB_OK && me.rc != CRUMB_ENOMEM && me.msg[0])
+        snprintf(crumb__iface_errbuf, sizeof crumb__iface_errbuf, "%s",
+                 me.msg);
+    return me.rc;
 }
 
 int

@@ -32,6 +32,38 @@ int crumb__redis_ensure(crumb__redis_conn *r, char *why, size_t size);
 int crumb__redis_parse_uri(const char *uri, crumb__redis_conn *r,
                            char *prefix, size_t prefix_max, char *why,
                            size_t size);
+/*
+ * Appends one command (@argc arguments of @len bytes each) to @c's
+ * output buffer, as redisAppendCommandArgv() does, only faster; the
+ * next redisGetReply() sends it. Returns REDIS_OK or REDIS_ERR (out of
+ * memory).
+ */
+int crumb__redis_append(redisContext *c, int argc, const char *const *argv,
+                        const size_t *len);
+/*
+ * Room for the replies of one command, built there instead of with a
+ * malloc per element (hiredis' default): an HMGET of the eight fields of
+ * a session record was seventeen allocations to make and free. The first
+ * CRUMB__ARENA_SIZE bytes are inline; more comes in malloc'd chunks until
+ * crumb__arena_reset().
+ */
+#define CRUMB__ARENA_SIZE 2048
+typedef struct crumb__arena {
+    size_t used;
+    struct crumb__arena_chunk *extra;
+    _Alignas(16) unsigned char first[CRUMB__ARENA_SIZE];
+} crumb__arena;
+
+/*
+ * Reads one reply into @a, like redisGetReply() (sending what is
+ * queued first). The reply and its elements live until
+ * crumb__arena_reset(@a): never freeReplyObject() them. Returns
+ * REDIS_OK or REDIS_ERR with c->err set.
+ */
+int crumb__redis_get_reply_arena(redisContext *c, crumb__arena *a,
+                                 redisReply **out);
+/* Frees what @a holds beyond its inline room, and empties it. */
+void crumb__arena_reset(crumb__arena *a);
 /* A transport failure: tell the breaker, drop the connection. */
 void crumb__redis_fail(crumb__redis_conn *r);
 /* Drop the connection; the next crumb__redis_ensure() reconnects. */

@@ -53,17 +53,51 @@ crumb__rd_arg_str(args *a, const char *s)
     crumb__rd_arg_bytes(a, s, strlen(s));
 }
 
+/* Formatted by hand: snprintf() was about 600 instructions a number,
+ * and a save sends eight. */
+size_t
+crumb__rd_fmt_int(char *out, int64_t v)
+{
+    char tmp[24];
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    size_t n = 0, len = 0;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[len++] = '-';
+    while (n)
+        out[len++] = tmp[--n];
+    out[len] = '\0';
+    return len;
+}
+
 void
 crumb__rd_arg_int(args *a, int64_t v)
 {
-    int len = snprintf(a->num[a->n], sizeof(a->num[0]), "%" PRId64, v);
-    crumb__rd_arg_bytes(a, a->num[a->n], (size_t)len);
+    size_t len = crumb__rd_fmt_int(a->num[a->n], v);
+    crumb__rd_arg_bytes(a, a->num[a->n], len);
+}
+
+const char *
+crumb__rd_script_text(int id)
+{
+    return scripts[id];
 }
 
 void
 crumb__rd_rkey(const rstore *r, char kind, const char *name, char *out)
 {
-    snprintf(out, RKEY_MAX, "%s:%c:%s", r->prefix, kind, name);
+    size_t pl = strlen(r->prefix), nl = strlen(name);
+    if (pl + 3 + nl >= RKEY_MAX) /* names are checked before: cannot be */
+        nl = RKEY_MAX - 1 - pl - 3;
+    memcpy(out, r->prefix, pl);
+    out[pl] = ':';
+    out[pl + 1] = kind;
+    out[pl + 2] = ':';
+    memcpy(out + pl + 3, name, nl);
+    out[pl + 3 + nl] = '\0';
 }
 
 static void
@@ -100,6 +134,61 @@ reply_error(crumb_store *st, const redisReply *rep)
     return CRUMB_ESTORE;
 }
 
+/* One command, sent and its reply read: redisCommandArgv() with the
+ * command formatted by crumb__redis_append(). NULL on failure, with the
+ * context's err set. */
+static redisReply *
+command(rstore *r, const args *a)
+{
+    void *rep = NULL;
+    if (crumb__redis_append(r->conn.c, a->n, a->v, a->l) != REDIS_OK ||
+        redisGetReply(r->conn.c, &rep) != REDIS_OK)
+        return NULL;
+    return rep;
+}
+
+/* A failed command: the reason on the handle, and the status. A
+ * transport failure drops the connection (and tells the breaker). */
+static int
+command_failed(crumb_store *st, rstore *r)
+{
+    crumb_store_set_errmsg(st, "redis %s:%d: %s", r->conn.host, r->conn.port,
+                           r->conn.c->err == REDIS_ERR_IO && errno == EAGAIN
+                               ? "timeout"
+                               : r->conn.c->errstr);
+    int rc = r->conn.c->err == REDIS_ERR_OOM ? CRUMB_ENOMEM : CRUMB_EUNAVAIL;
+    if (rc == CRUMB_EUNAVAIL)
+        crumb__redis_fail(&r->conn);
+    else
+        crumb__redis_drop(&r->conn);
+    return rc;
+}
+
+/* As crumb__rd_run(), the reply in r->arena: release it with
+ * crumb__arena_reset(&r->arena), never freeReplyObject(). */
+static redisReply *
+run_arena(crumb_store *st, rstore *r, const args *a, int *rc)
+{
+    *rc = ensure(st, r);
+    if (*rc != CRUMB_OK)
+        return NULL;
+    redisReply *rep = NULL;
+    if (crumb__redis_append(r->conn.c, a->n, a->v, a->l) != REDIS_OK ||
+        crumb__redis_get_reply_arena(r->conn.c, &r->arena, &rep) !=
+            REDIS_OK) {
+        crumb__arena_reset(&r->arena);
+        *rc = command_failed(st, r);
+        return NULL;
+    }
+    crumb__redis_ok(&r->conn);
+    if (rep->type == REDIS_REPLY_ERROR) {
+        *rc = reply_error(st, rep);
+        crumb__arena_reset(&r->arena);
+        return NULL;
+    }
+    return rep;
+}
+
 /* Send one command. Returns the reply (never an error reply) or NULL with
  * *rc set; a transport failure drops the connection. */
 redisReply *
@@ -108,17 +197,9 @@ crumb__rd_run(crumb_store *st, rstore *r, args *a, int *rc)
     *rc = ensure(st, r);
     if (*rc != CRUMB_OK)
         return NULL;
-    redisReply *rep = redisCommandArgv(r->conn.c, a->n, a->v, a->l);
+    redisReply *rep = command(r, a);
     if (!rep) {
-        crumb_store_set_errmsg(st, "redis %s:%d: %s", r->conn.host, r->conn.port,
-                               r->conn.c->err == REDIS_ERR_IO && errno == EAGAIN
-                                   ? "timeout"
-                                   : r->conn.c->errstr);
-        *rc = r->conn.c->err == REDIS_ERR_OOM ? CRUMB_ENOMEM : CRUMB_EUNAVAIL;
-        if (*rc == CRUMB_EUNAVAIL)
-            crumb__redis_fail(&r->conn);
-        else
-            crumb__redis_drop(&r->conn);
+        *rc = command_failed(st, r);
         return NULL;
     }
     crumb__redis_ok(&r->conn);
@@ -143,7 +224,7 @@ crumb__rd_script(crumb_store *st, rstore *r, int id, args *a, int *rc)
     *rc = ensure(st, r);
     if (*rc != CRUMB_OK)
         return NULL;
-    redisReply *rep = redisCommandArgv(r->conn.c, a->n, a->v, a->l);
+    redisReply *rep = command(r, a);
     if (rep && rep->type == REDIS_REPLY_ERROR &&
         strncmp(rep->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject(rep);
@@ -315,6 +396,7 @@ rd_close(void *impl)
 {
     rstore *r = impl;
     crumb__redis_drop(&r->conn);
+    crumb__arena_reset(&r->arena);
     free(r);
 }
 
@@ -341,11 +423,11 @@ rd_load(crumb_store *st, const unsigned char *key, int64_t now,
     for (int i = 0; i < 8; i++)
         crumb__rd_arg_str(&a, fields[i]);
     int rc;
-    redisReply *rep = crumb__rd_run(st, r, &a, &rc);
+    redisReply *rep = run_arena(st, r, &a, &rc);
     if (!rep)
         return rc;
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 8) {
-        freeReplyObject(rep);
+        crumb__arena_reset(&r->arena);
         crumb_store_set_errmsg(st, "redis HMGET: unexpected reply");
         return CRUMB_ESTORE;
     }
@@ -353,7 +435,7 @@ rd_load(crumb_store *st, const unsigned char *key, int64_t now,
     for (int i = 0; i < 8; i++)
         absent &= rep->element[i]->type == REDIS_REPLY_NIL;
     if (absent) {
-        freeReplyObject(rep);
+        crumb__arena_reset(&r->arena);
         return CRUMB_ENOTFOUND;
     }
     redisReply *d = rep->element[0];
@@ -363,13 +445,13 @@ rd_load(crumb_store *st, const unsigned char *key, int64_t now,
     if (bad || !crumb__store_live(rec->expires_at, now)) {
         if (bad)
             corrupt(st, hex, bad);
-        freeReplyObject(rep);
+        crumb__arena_reset(&r->arena);
         memset(rec, 0, sizeof(*rec));
         return CRUMB_ENOTFOUND;
     }
     rec->data = malloc(d->len + 1);
     if (!rec->data) {
-        freeReplyObject(rep);
+        crumb__arena_reset(&r->arena);
         memset(rec, 0, sizeof(*rec));
         return CRUMB_ENOMEM;
     }
@@ -377,7 +459,7 @@ rd_load(crumb_store *st, const unsigned char *key, int64_t now,
     rec->data[d->len] = '\0';
     rec->len = d->len;
     memcpy(rec->key, key, CRUMB_STORE_KEY_LEN);
-    freeReplyObject(rep);
+    crumb__arena_reset(&r->arena);
     return CRUMB_OK;
 }
 
@@ -388,7 +470,7 @@ rd_save(crumb_store *st, const unsigned char *key, crumb_store_record *rec,
     rstore *r = crumb_store_impl(st);
     char k[RKEY_MAX], hex[HEX_LEN + 1], up[PREFIX_MAX + 4];
     skey(r, key, k, hex);
-    snprintf(up, sizeof(up), "%s:u:", r->prefix);
+    crumb__rd_rkey(r, 'u', "", up); /* "P:u:" */
     args a;
     crumb__rd_script_args(&a, 1);
     crumb__rd_arg_str(&a, k);
@@ -418,7 +500,7 @@ rd_destroy(crumb_store *st, const unsigned char *key)
     rstore *r = crumb_store_impl(st);
     char k[RKEY_MAX], hex[HEX_LEN + 1], up[PREFIX_MAX + 4];
     skey(r, key, k, hex);
-    snprintf(up, sizeof(up), "%s:u:", r->prefix);
+    crumb__rd_rkey(r, 'u', "", up); /* "P:u:" */
     args a;
     crumb__rd_script_args(&a, 1);
     crumb__rd_arg_str(&a, k);
@@ -436,7 +518,7 @@ rd_touch(crumb_store *st, const unsigned char *key, int64_t last_seen,
     rstore *r = crumb_store_impl(st);
     char k[RKEY_MAX], hex[HEX_LEN + 1], up[PREFIX_MAX + 4];
     skey(r, key, k, hex);
-    snprintf(up, sizeof(up), "%s:u:", r->prefix);
+    crumb__rd_rkey(r, 'u', "", up); /* "P:u:" */
     args a;
     crumb__rd_script_args(&a, 1);
     crumb__rd_arg_str(&a, k);
@@ -656,7 +738,7 @@ list_batch(crumb_store *st, rstore *r, const redisReply *keys, size_t plen,
         crumb__rd_arg_bytes(&a, kr->str, kr->len);
         for (int f = 0; f < 7; f++)
             crumb__rd_arg_str(&a, fields[f]);
-        if (redisAppendCommandArgv(r->conn.c, a.n, a.v, a.l) != REDIS_OK) {
+        if (crumb__redis_append(r->conn.c, a.n, a.v, a.l) != REDIS_OK) {
             rc = CRUMB_ENOMEM;
             break;
         }

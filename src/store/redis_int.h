@@ -14,7 +14,7 @@
 
 /* The Lua scripts (redis_scripts.h holds their text, for redis.c). */
 enum { S_SAVE, S_TOUCH, S_DESTROY, S_DESTROY_USER, S_LIST, S_GC_USER,
-       S_COUNTER, S_KV_SET, S_LOG_APPEND, S_COUNT };
+       S_COUNTER, S_KV_SET, S_LOG_APPEND, S_LOG_APPEND_MANY, S_COUNT };
 
 
 #define PREFIX_MAX 64
@@ -28,6 +28,7 @@ typedef struct rstore {
     char prefix[PREFIX_MAX + 1];
     size_t max_data;
     char sha[S_COUNT][41];
+    crumb__arena arena; /* rd_load's reply */
 } rstore;
 
 /* A command's arguments: pointers and lengths, numbers formatted into
@@ -42,6 +43,10 @@ typedef struct args {
 void crumb__rd_arg_bytes(args *a, const void *p, size_t len);
 void crumb__rd_arg_str(args *a, const char *s);
 void crumb__rd_arg_int(args *a, int64_t v);
+/* @v in decimal at @out (24 bytes), NUL-terminated; returns its length. */
+size_t crumb__rd_fmt_int(char *out, int64_t v);
+/* The text of script @id (for EVAL when Redis lost it). */
+const char *crumb__rd_script_text(int id);
 /* PREFIX ":" kind ":" name into @out (RKEY_MAX bytes). */
 void crumb__rd_rkey(const rstore *r, char kind, const char *name, char *out);
 /* One command / one script: the reply (never an error reply) or NULL with

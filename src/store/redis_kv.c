@@ -138,14 +138,95 @@ crumb__rd_log_append(crumb_store *st, const char *name, const void *item,
     return crumb__rd_script_int(st, r, S_LOG_APPEND, &a, &v);
 }
 
+/* Appends per S_LOG_APPEND_MANY call: a call runs at most this many
+ * times the six list commands, so Redis is never busy long with one. */
+#define LOG_CHUNK 64
+
+typedef struct log_call {
+    const char *v[5 + 4 * LOG_CHUNK];
+    size_t l[5 + 4 * LOG_CHUNK];
+    char num[2 + 2 * LOG_CHUNK][24];
+    char key[LOG_CHUNK][RKEY_MAX];
+} log_call;
+
+/* The S_LOG_APPEND_MANY call (EVALSHA, or EVAL when @eval) for the @k
+ * entries at @ev into @c; returns its argument count. */
+static int
+log_call_args(rstore *r, log_call *c, const crumb_store_log_entry *ev,
+              size_t k, size_t cap, int64_t ttl, int eval)
+{
+    int n = 0, m = 0;
+    c->v[n] = eval ? "EVAL" : "EVALSHA";
+    c->l[n] = strlen(c->v[n]);
+    n++;
+    c->v[n] = eval ? crumb__rd_script_text(S_LOG_APPEND_MANY)
+                   : r->sha[S_LOG_APPEND_MANY];
+    c->l[n] = strlen(c->v[n]);
+    n++;
+    c->l[n] = crumb__rd_fmt_int(c->num[m], (int64_t)k);
+    c->v[n++] = c->num[m++];
+    for (size_t i = 0; i < k; i++) {
+        crumb__rd_rkey(r, 'l', ev[i].name, c->key[i]);
+        c->v[n] = c->key[i];
+        c->l[n++] = strlen(c->key[i]);
+    }
+    c->l[n] = crumb__rd_fmt_int(c->num[m], (int64_t)cap);
+    c->v[n++] = c->num[m++];
+    c->l[n] = crumb__rd_fmt_int(c->num[m], ttl * 1000);
+    c->v[n++] = c->num[m++];
+    for (size_t i = 0; i < k; i++) {
+        c->v[n] = ev[i].item;
+        c->l[n++] = ev[i].len;
+        c->l[n] = crumb__rd_fmt_int(c->num[m], ev[i].now);
+        c->v[n++] = c->num[m++];
+        c->l[n] = crumb__rd_fmt_int(c->num[m], ev[i].now + ttl);
+        c->v[n++] = c->num[m++];
+    }
+    return n;
+}
+
+/* One S_LOG_APPEND_MANY reply for @k appends: how many were done into
+ * *appended; CRUMB_OK, or CRUMB_ESTORE with the message on @st. */
+static int
+log_call_reply(crumb_store *st, const redisReply *rep, size_t k,
+               size_t *appended)
+{
+    if (rep->type == REDIS_REPLY_INTEGER && rep->integer >= 0 &&
+        (size_t)rep->integer <= k) {
+        *appended += (size_t)rep->integer;
+        if ((size_t)rep->integer == k)
+            return CRUMB_OK;
+        crumb_store_set_errmsg(st, "redis: %zu of %zu log appends failed",
+                               k - (size_t)rep->integer, k);
+    } else if (rep->type == REDIS_REPLY_ERROR) {
+        crumb_store_set_errmsg(st, "redis: %s", rep->str);
+    } else {
+        crumb_store_set_errmsg(st, "redis: unexpected reply type %d",
+                               rep->type);
+    }
+    return CRUMB_ESTORE;
+}
+
+static int
+log_transport_failed(crumb_store *st, rstore *r)
+{
+    crumb_store_set_errmsg(st, "redis %s:%d: %s", r->conn.host, r->conn.port,
+                           r->conn.c->err == REDIS_ERR_IO && errno == EAGAIN
+                               ? "timeout"
+                               : r->conn.c->errstr);
+    crumb__redis_fail(&r->conn);
+    return CRUMB_EUNAVAIL;
+}
+
 /*
- * A batch as one pipeline: every EVALSHA is written, then every reply
- * read, so n appends cost one round trip instead of n. Each script is
+ * A batch as one pipeline of S_LOG_APPEND_MANY calls, LOG_CHUNK appends
+ * each: every call is written, then every reply read, so n appends cost
+ * one round trip and n / LOG_CHUNK scripts instead of n. Each append is
  * atomic, the batch is not: an append that fails does not stop the ones
- * after it, which are already sent. Appends refused with NOSCRIPT (a
- * restarted or flushed Redis) are sent again one by one, in order, after
- * the pipeline, through crumb__rd_log_append(), which falls back to EVAL.
- * A transport failure drops the connection: replies may be pending on it.
+ * after it. Calls refused with NOSCRIPT (a restarted or flushed Redis)
+ * are sent again, in order, after the pipeline, as EVAL (which caches the
+ * script again). A transport failure drops the connection: replies may
+ * be pending on it.
  */
 int
 crumb__rd_log_append_many(crumb_store *st, const crumb_store_log_entry *ev,
@@ -159,66 +240,70 @@ crumb__rd_log_append_many(crumb_store *st, const crumb_store_log_entry *ev,
         crumb_store_set_errmsg(st, "%s", why);
         return rc;
     }
-    unsigned char *noscript = calloc(n, 1);
-    if (!noscript)
+    size_t calls = (n + LOG_CHUNK - 1) / LOG_CHUNK;
+    log_call *c = malloc(sizeof *c);
+    unsigned char *noscript = calloc(calls, 1);
+    if (!c || !noscript) {
+        free(c);
+        free(noscript);
         return CRUMB_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        args a;
-        char k[RKEY_MAX];
-        log_args(r, &a, k, ev[i].name, ev[i].item, ev[i].len, cap, ttl,
-                 ev[i].now);
-        /* hiredis copies the formatted command into its output buffer. */
-        if (redisAppendCommandArgv(r->conn.c, a.n, a.v, a.l) != REDIS_OK) {
+    }
+    for (size_t i = 0; i < calls; i++) {
+        size_t k = i + 1 < calls ? LOG_CHUNK : n - i * LOG_CHUNK;
+        int argc = log_call_args(r, c, ev + i * LOG_CHUNK, k, cap, ttl, 0);
+        if (crumb__redis_append(r->conn.c, argc, c->v, c->l) != REDIS_OK) {
             crumb__redis_drop(&r->conn);
             crumb_store_set_errmsg(st, "redis: out of memory");
-            free(noscript);
-            return CRUMB_ENOMEM;
+            rc = CRUMB_ENOMEM;
+            goto out;
         }
     }
     size_t retry = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < calls; i++) {
+        size_t k = i + 1 < calls ? LOG_CHUNK : n - i * LOG_CHUNK;
         redisReply *rep = NULL;
         if (redisGetReply(r->conn.c, (void **)&rep) != REDIS_OK || !rep) {
-            crumb_store_set_errmsg(
-                st, "redis %s:%d: %s", r->conn.host, r->conn.port,
-                r->conn.c->err == REDIS_ERR_IO && errno == EAGAIN
-                    ? "timeout"
-                    : r->conn.c->errstr);
-            crumb__redis_fail(&r->conn);
-            free(noscript);
-            return CRUMB_EUNAVAIL;
+            rc = log_transport_failed(st, r);
+            goto out;
         }
         crumb__redis_ok(&r->conn);
-        if (rep->type == REDIS_REPLY_INTEGER) {
-            (*appended)++;
-        } else if (rep->type == REDIS_REPLY_ERROR &&
-                   strncmp(rep->str, "NOSCRIPT", 8) == 0) {
+        if (rep->type == REDIS_REPLY_ERROR &&
+            strncmp(rep->str, "NOSCRIPT", 8) == 0) {
             noscript[i] = 1;
             retry++;
-        } else if (rc == CRUMB_OK) {
-            if (rep->type == REDIS_REPLY_ERROR)
-                crumb_store_set_errmsg(st, "redis: %s", rep->str);
-            else
-                crumb_store_set_errmsg(st, "redis: unexpected reply type %d",
-                                       rep->type);
-            rc = CRUMB_ESTORE;
+        } else {
+            int one = log_call_reply(st, rep, k, appended);
+            if (rc == CRUMB_OK)
+                rc = one;
         }
         freeReplyObject(rep);
     }
-    for (size_t i = 0; i < n && retry > 0; i++) {
+    for (size_t i = 0; i < calls && retry > 0; i++) {
         if (!noscript[i])
             continue;
         retry--;
-        int one = crumb__rd_log_append(st, ev[i].name, ev[i].item, ev[i].len,
-                                       cap, ttl, ev[i].now);
-        if (one == CRUMB_OK)
-            (*appended)++;
-        else if (rc == CRUMB_OK)
+        size_t k = i + 1 < calls ? LOG_CHUNK : n - i * LOG_CHUNK;
+        int argc = log_call_args(r, c, ev + i * LOG_CHUNK, k, cap, ttl, 1);
+        redisReply *rep = NULL;
+        if (crumb__redis_append(r->conn.c, argc, c->v, c->l) != REDIS_OK) {
+            crumb__redis_drop(&r->conn);
+            crumb_store_set_errmsg(st, "redis: out of memory");
+            rc = CRUMB_ENOMEM;
+            goto out;
+        }
+        if (redisGetReply(r->conn.c, (void **)&rep) != REDIS_OK || !rep) {
+            rc = log_transport_failed(st, r);
+            goto out;
+        }
+        crumb__redis_ok(&r->conn);
+        int one = log_call_reply(st, rep, k, appended);
+        if (rc == CRUMB_OK)
             rc = one;
-        if (one == CRUMB_EUNAVAIL)
-            break; /* the connection is gone: do not wait on it again */
+        freeReplyObject(rep);
     }
+out:
     free(noscript);
+    free(c);
     return rc;
 }
 
@@ -275,7 +360,7 @@ log_batch(crumb_store *st, rstore *r, const redisReply *keys, size_t plen,
         crumb__rd_arg_bytes(&a, kr->str, kr->len);
         crumb__rd_arg_str(&a, "0");
         crumb__rd_arg_str(&a, "-1");
-        if (redisAppendCommandArgv(r->conn.c, a.n, a.v, a.l) != REDIS_OK) {
+        if (crumb__redis_append(r->conn.c, a.n, a.v, a.l) != REDIS_OK) {
             rc = CRUMB_ENOMEM;
             break;
         }

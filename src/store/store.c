@@ -170,7 +170,15 @@ crumb_store_set_errmsg(crumb_store *st, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(st->errmsg, sizeof(st->errmsg), fmt, ap);
+    if (fmt[0] == '%' && fmt[1] == 's' && fmt[2] == '\0') {
+        /* A plain copy (every session open clears the message so). */
+        const char *m = va_arg(ap, const char *);
+        size_t n = strnlen(m, sizeof(st->errmsg) - 1);
+        memcpy(st->errmsg, m, n);
+        st->errmsg[n] = '\0';
+    } else {
+        vsnprintf(st->errmsg, sizeof(st->errmsg), fmt, ap);
+    }
     va_end(ap);
 }
 

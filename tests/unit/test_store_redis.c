@@ -193,6 +193,47 @@ TEST(redis_append_many_noscript)
     crumb_store_close(st);
 }
 
+/* One log of a batch that cannot take an append (a key of another type
+ * under its name): the others in the same script call are still done,
+ * and the batch says so. */
+TEST(redis_append_many_one_fails)
+{
+    if (access(redis_server_bin(), X_OK) != 0)
+        return;
+    int port = free_port();
+    pid_t pid = start_redis(port);
+    char uri[128];
+    snprintf(uri, sizeof(uri), "redis://127.0.0.1:%d/0", port);
+    crumb_store *st;
+    CHECK_RC(crumb_store_open(&st, uri, NULL), CRUMB_OK);
+    struct timeval tv = {1, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+    CHECK(c && !c->err);
+    redisReply *rep = redisCommand(c, "SET crumb:l:bad x");
+    CHECK(rep && rep->type == REDIS_REPLY_STATUS);
+    freeReplyObject(rep);
+    crumb_store_log_entry ev[4] = {{"a", "1", 1, T0}, {"bad", "2", 1, T0},
+                                   {"b", "3", 1, T0}, {"a", "4", 1, T0}};
+    size_t n = 0;
+    CHECK_RC(crumb_store_log_append_many(st, ev, 4, 10, 60, &n),
+             CRUMB_ESTORE);
+    CHECK(n == 3);
+    CHECK(strstr(crumb_store_errmsg(st), "1 of 4") != NULL);
+    rep = redisCommand(c, "LRANGE crumb:l:a 1 -1");
+    CHECK(rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2);
+    freeReplyObject(rep);
+    rep = redisCommand(c, "LRANGE crumb:l:b 1 -1");
+    CHECK(rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 1);
+    freeReplyObject(rep);
+    rep = redisCommand(c, "GET crumb:l:bad");
+    CHECK(rep && rep->type == REDIS_REPLY_STRING);
+    freeReplyObject(rep);
+    redisFree(c);
+    crumb_store_close(st);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
 TEST(redis_uri)
 {
     crumb_store *st;
@@ -228,6 +269,7 @@ main(void)
     RUN_FOR("redis", redis_uri);
     RUN_FOR("redis", redis_down_and_back);
     RUN_FOR("redis", redis_append_many_noscript);
+    RUN_FOR("redis", redis_append_many_one_fails);
     backends_cleanup();
     return TEST_END();
 }
