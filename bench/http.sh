@@ -43,8 +43,8 @@
 #   env: CRUMB_SHOP_BIN (build/crumb-shop), DURATION (10s), CONNECTIONS (64),
 #   THREADS (2), WARMUP (2s, 0 = none), ROUNDS (1), ONLY (space-separated
 #   target names), CRUMB_THREADS (shop pool), MAX_SECONDS (limit, default
-#   from the settings), PERF_DIR (record perf -g of crumb-shop during the
-#   crumb-cookie run into this directory; crumb-sqlite, crumb-redis too),
+#   from the settings), PERF_DIR (record perf -g of the server during every
+#   crumb-* and mhd-* run into this directory, one NAME.data each),
 #   PERF_ARGS (perf record's options, "-g"; libsqlite3 and hiredis have no
 #   frame pointers: "--call-graph dwarf -F 499" gives their callers).
 set -eu
@@ -404,8 +404,8 @@ run_wrk() {
             "${args[@]}" >/dev/null || true
     fi
     local perf_pid=""
-    if [ -n "$PERF_DIR" ] && [ "${name#crumb-}" != "$name" ] &&
-        [ "$name" != crumb-healthz ]; then
+    if [ -n "$PERF_DIR" ] && { [ "${name#crumb-}" != "$name" ] ||
+        [ "${name#mhd-}" != "$name" ]; }; then
         mkdir -p "$PERF_DIR"
         # shellcheck disable=SC2086 # PERF_ARGS is a list of options
         perf record ${PERF_ARGS:--g} -q -p "${SPID[$name]}" \
